@@ -1,0 +1,11 @@
+"""Helpers of the config package.
+
+``public`` holds what users and the manager import (``PathLike``, ``parse_time``,
+``parse_memory_size``); ``internal`` holds the machinery of the config classes.
+"""
+
+from __future__ import annotations
+
+from .public import PathLike, parse_memory_size, parse_time
+
+__all__ = ['PathLike', 'parse_memory_size', 'parse_time']

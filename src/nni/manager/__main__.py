@@ -1,0 +1,156 @@
+"""``python -m nni.manager``: one experiment's manager process.
+
+The command line is NNI's (see docs/internals.md); the process serves the REST API and the
+web portal on ``--port``, runs the engine, and exits after ``DELETE /experiment`` or
+SIGTERM/SIGINT once trials and tuner are stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .engine import Engine, ManagerOptions
+
+_logger = logging.getLogger('nni.manager')
+
+_LOG_LEVELS = {'trace': logging.DEBUG, 'debug': logging.DEBUG, 'info': logging.INFO, 'warning': logging.WARNING,
+               'error': logging.ERROR, 'fatal': logging.CRITICAL}
+
+
+def parse_args(argv: list[str] | None = None) -> ManagerOptions:
+    parser = argparse.ArgumentParser(prog='python -m nni.manager', description='NNI experiment manager')
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--experiment-id', required=True)
+    parser.add_argument('--action', choices=['create', 'resume', 'view'], default='create')
+    parser.add_argument('--experiments-directory', required=True)
+    parser.add_argument('--log-level', default='info', choices=sorted(_LOG_LEVELS))
+    parser.add_argument('--foreground', default='false', choices=['true', 'false'])
+    parser.add_argument('--url-prefix', default='')
+    parser.add_argument('--bind-address', default='127.0.0.1',
+                        help='address to listen on; 0.0.0.0 to reach the portal from other machines')
+    # accepted for compatibility with NNI's launcher and ignored
+    parser.add_argument('--mode', default=None)
+    parser.add_argument('--python-interpreter', default=None)
+    parser.add_argument('--tuner-command-channel', default=None)
+    args = parser.parse_args(argv)
+    directory = Path(args.experiments_directory).expanduser().resolve()
+    return ManagerOptions(
+        experiment_id=args.experiment_id, port=args.port, action=args.action, experiments_directory=directory,
+        log_level=args.log_level, foreground=args.foreground == 'true', url_prefix=args.url_prefix.strip('/'),
+        bind_address=args.bind_address)
+
+
+class _ThreadFilter(logging.Filter):
+    def __init__(self, thread_name: str, keep: bool) -> None:
+        super().__init__()
+        self._thread_name = thread_name
+        self._keep = keep
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.threadName == self._thread_name) == self._keep
+
+
+def setup_logging(options: ManagerOptions) -> None:
+    from .dispatcher import DISPATCHER_THREAD_NAME
+
+    log_dir = options.experiments_directory / options.experiment_id / 'log'
+    log_dir.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter('[%(asctime)s] %(levelname)s (%(name)s/%(threadName)s) %(message)s')
+    root = logging.getLogger()
+    root.setLevel(_LOG_LEVELS[options.log_level])
+    manager_log = logging.FileHandler(log_dir / 'nnimanager.log', encoding='utf-8')
+    manager_log.addFilter(_ThreadFilter(DISPATCHER_THREAD_NAME, keep=False))
+    dispatcher_log = logging.FileHandler(log_dir / 'dispatcher.log', encoding='utf-8')
+    dispatcher_log.addFilter(_ThreadFilter(DISPATCHER_THREAD_NAME, keep=True))
+    for handler in (manager_log, dispatcher_log):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    if options.foreground:
+        console = logging.StreamHandler(sys.stdout)
+        console.setFormatter(formatter)
+        root.addHandler(console)
+
+
+async def serve(options: ManagerOptions) -> int:
+    import uvicorn
+
+    from .server import build_app
+
+    engine = Engine(options)
+    shutdown_started = False
+    server: uvicorn.Server | None = None
+
+    async def shutdown() -> None:
+        nonlocal shutdown_started
+        if shutdown_started:
+            return
+        shutdown_started = True
+        _logger.info('stopping the experiment')
+        try:
+            await engine.stop()
+        finally:
+            if server is not None:
+                server.should_exit = True
+
+    def request_shutdown() -> None:
+        asyncio.get_running_loop().create_task(shutdown())
+
+    async def shutdown_after_response() -> None:
+        await shutdown()
+
+    app = build_app(engine, shutdown_after_response)
+    config = uvicorn.Config(app, host=options.bind_address, port=options.port, log_level='warning',
+                            access_log=False, lifespan='off', http='h11', ws='none', loop='none',
+                            timeout_graceful_shutdown=5)
+    server = _QuietSignalsServer(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, request_shutdown)
+    _logger.info('manager of experiment %s listening on %s:%d (pid %d)', options.experiment_id,
+                 options.bind_address, options.port, os.getpid())
+    await server.serve()
+    if not server.started:
+        _logger.error('could not listen on port %d', options.port)
+        print(f'nni.manager: could not listen on {options.bind_address}:{options.port}', file=sys.stderr)
+        await engine.stop()
+        return 1
+    await shutdown()
+    return 0
+
+
+class _QuietSignalsServer:
+    """uvicorn's server without its own signal capture: the manager stops the experiment first."""
+
+    def __new__(cls, config):  # type: ignore[no-untyped-def]
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self):  # type: ignore[no-untyped-def, override]
+                yield
+
+            def install_signal_handlers(self) -> None:
+                pass
+
+        return Server(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    setup_logging(options)
+    try:
+        return asyncio.run(serve(options))
+    except Exception:
+        _logger.exception('manager crashed')
+        raise
+
+
+if __name__ == '__main__':
+    sys.exit(main())

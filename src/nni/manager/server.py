@@ -1,0 +1,318 @@
+"""HTTP face of the manager: NNI's REST API, the trial channel, logs and the web portal.
+
+Handlers stay thin: parse, call the engine, answer. An :class:`EngineError` becomes a 4xx/5xx
+``{"error": ...}`` answer; any other exception a 500 with a log entry, never a dead manager.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from .engine import Engine, EngineError
+
+_logger = logging.getLogger('nni.manager.rest')
+
+API_VERSION_TEXT = '3.0.0'
+_CORS_HEADERS = {
+    'Access-Control-Allow-Headers': 'Origin, X-Requested-With, Content-Type, Accept, X-NNI-Token',
+    'Access-Control-Allow-Methods': 'PUT,POST,GET,DELETE,OPTIONS',
+}
+_TRIAL_FILE_NAMES = {'trial.log': 'trial.log', 'stderr': 'trial.stderr', 'stdout': 'trial.stdout'}
+_LOOPBACK_HOSTS = {'127.0.0.1', '::1', 'localhost'}
+STATIC_DIR = Path(__file__).resolve().parent.parent / 'webui' / 'static'
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, allow_nan=True, separators=(',', ':')).encode()
+    return Response(body, status_code=status, media_type='application/json', headers=_CORS_HEADERS)
+
+
+def _empty() -> Response:
+    return Response(b'', status_code=200, media_type='application/json', headers=_CORS_HEADERS)
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({'error': message}, status)
+
+
+async def _body_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise EngineError(f'request body is not valid JSON: {error}') from error
+
+
+def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette:
+    """The ASGI application of one experiment's manager.
+
+    Parameters
+    ----------
+    engine
+        The experiment's engine.
+    request_shutdown
+        Called after ``DELETE /experiment`` has been answered: stops the engine and the server.
+    """
+
+    def guarded(handler: Handler, mutating: bool = False) -> Handler:
+        async def wrapper(request: Request) -> Response:
+            if mutating and not _trusted(request, engine):
+                return _error('this manager listens beyond loopback: mutating calls need the '
+                              'experiment token in the X-NNI-Token header', 403)
+            try:
+                return await handler(request)
+            except EngineError as error:
+                return _error(str(error), error.status)
+            except Exception as error:  # noqa: BLE001 - a bug answers 500, the manager lives on
+                _logger.exception('%s %s failed', request.method, request.url.path)
+                return _error(f'internal error: {error}', 500)
+
+        return wrapper
+
+    async def version(request: Request) -> Response:
+        return Response(API_VERSION_TEXT, media_type='application/json', headers=_CORS_HEADERS)
+
+    async def check_status(request: Request) -> Response:
+        return _json(engine.check_status())
+
+    async def get_experiment(request: Request) -> Response:
+        return _json(engine.profile())
+
+    async def post_experiment(request: Request) -> Response:
+        body = await _body_json(request)
+        action = engine.options.action
+        if action == 'create':
+            await engine.create(body)
+            return _json({'experiment_id': engine.experiment_id})
+        if action == 'resume':
+            await engine.resume()
+        else:
+            await engine.view()
+        return _empty()
+
+    async def put_experiment(request: Request) -> Response:
+        engine.update(request.query_params.get('update_type'), await _body_json(request))
+        return _empty()
+
+    async def delete_experiment(request: Request) -> Response:
+        return Response(b'', status_code=200, media_type='application/json', headers=_CORS_HEADERS,
+                        background=BackgroundTask(request_shutdown))
+
+    async def cluster_metadata(request: Request) -> Response:
+        await _body_json(request)  # accepted and ignored: only legacy platforms used it
+        return _empty()
+
+    async def import_data(request: Request) -> Response:
+        engine.import_data(await _body_json(request))
+        return _empty()
+
+    async def imported_data(request: Request) -> Response:
+        return _json(engine.imported_data())
+
+    async def experiment_metadata(request: Request) -> Response:
+        entries = await _manifest_entries()
+        return _json(entries.get(engine.experiment_id, {}))
+
+    async def experiments_info(request: Request) -> Response:
+        entries = await _manifest_entries(sweep=True)
+        return _json(list(entries.values()))
+
+    async def job_statistics(request: Request) -> Response:
+        return _json(engine.job_statistics())
+
+    async def list_trials(request: Request) -> Response:
+        return _json(engine.trial_jobs(request.query_params.get('status')))
+
+    async def add_trial(request: Request) -> Response:
+        sequence_id = engine.add_customized_trial(await _body_json(request))
+        return _json({'sequenceId': sequence_id})
+
+    async def get_trial(request: Request) -> Response:
+        info = engine.trial_job(request.path_params['trial_id'])
+        if info is None:
+            # NNI answers an empty 200 here; clients (and NNI's own) tolerate it
+            return _empty()
+        return _json(info)
+
+    async def kill_trial(request: Request) -> Response:
+        await engine.kill_trial(request.path_params['trial_id'])
+        return _empty()
+
+    def _store():
+        if engine.store is None:
+            raise EngineError('the experiment has no open store', 409)
+        return engine.store
+
+    async def metric_data(request: Request) -> Response:
+        rows = _store().metrics(trial_job_id=request.path_params.get('trial_id'),
+                                metric_type=request.query_params.get('type'))
+        return _json([row.to_rest() for row in rows])
+
+    async def metric_data_range(request: Request) -> Response:
+        try:
+            low = int(request.path_params['min_seq_id'])
+            high = int(request.path_params['max_seq_id'])
+        except ValueError as error:
+            raise EngineError('sequence ids must be integers') from error
+        wanted = {record.trial_job_id for record in engine.trials.values()
+                  if record.sequence_id is not None and low <= record.sequence_id <= high}
+        rows = [row for row in _store().metrics() if row.trial_job_id in wanted]
+        return _json([row.to_rest() for row in rows])
+
+    async def metric_data_latest(request: Request) -> Response:
+        rows = _store().metrics()
+        others = [row for row in rows if row.type != 'PERIODICAL']
+        latest: dict[str, Any] = {}
+        for row in rows:
+            if row.type == 'PERIODICAL':
+                current = latest.get(row.trial_job_id)
+                if current is None or row.sequence >= current.sequence:
+                    latest[row.trial_job_id] = row
+        return _json([row.to_rest() for row in others + list(latest.values())])
+
+    async def trial_file(request: Request) -> Response:
+        trial_id = request.path_params['trial_id']
+        name = request.path_params['filename']
+        if '/' in name or name.startswith('.') or '\\' in name:
+            raise EngineError(f'bad file name {name!r}: give a plain file name of the trial directory')
+        record = engine.trials.get(trial_id)
+        if record is None or not record.log_path:
+            raise EngineError(f'trial {trial_id} not found', 404)
+        path = Path(record.log_path) / _TRIAL_FILE_NAMES.get(name, name)
+        if not path.is_file():
+            raise EngineError(f'ENOENT: no such file {path}', 404)
+        if name in _TRIAL_FILE_NAMES:
+            text = path.read_bytes()
+            if not text:
+                text = f'{name} is empty.'.encode()
+            return Response(text, media_type='text/plain; charset=utf-8')
+        return FileResponse(path, media_type='application/octet-stream')
+
+    async def export_data(request: Request) -> Response:
+        return _json(engine.export_data())
+
+    async def summary(request: Request) -> Response:
+        return _json(engine.summary())
+
+    async def logs(request: Request) -> Response:
+        name = request.path_params['filename']
+        if '/' in name or name.startswith('.'):
+            return PlainTextResponse('Not Found', 404)
+        path = engine.log_dir / name
+        if not path.is_file():
+            return PlainTextResponse('Not Found', 404)
+        return FileResponse(path, media_type='text/plain')
+
+    async def trial_channel_put(request: Request) -> Response:
+        if request.headers.get('x-nni-token') != engine.token:
+            return _error('bad or missing trial token', 403)
+        trial_id = request.path_params['trial_id']
+        command = await _body_json(request)
+        if not isinstance(command, dict):
+            raise EngineError('a trial command must be a JSON object')
+        if command.get('type') == 'metric':
+            metric = command.get('metric')
+            if not isinstance(metric, str):
+                metric = json.dumps(metric)
+            engine.ingest_metric(trial_id, metric)
+            return _empty()
+        if command.get('type') == 'request_parameter':
+            return _empty()
+        raise EngineError(f'unknown trial command type {command.get("type")!r}')
+
+    async def trial_channel_get(request: Request) -> Response:
+        if request.headers.get('x-nni-token') != engine.token:
+            return _error('bad or missing trial token', 403)
+        record = engine.trial_parameter(request.path_params['trial_id'])
+        if record is None:
+            return Response(b'', status_code=410)
+        return _json({'type': 'parameter', 'parameter': record})
+
+    async def portal(request: Request) -> Response:
+        relative = request.path_params.get('path', '')
+        if STATIC_DIR.is_dir():
+            candidate = (STATIC_DIR / relative).resolve()
+            if relative and candidate.is_file() and STATIC_DIR in candidate.parents:
+                media_type = mimetypes.guess_type(candidate.name)[0] or 'application/octet-stream'
+                return FileResponse(candidate, media_type=media_type)
+            index = STATIC_DIR / 'index.html'
+            if index.is_file():
+                return FileResponse(index, media_type='text/html')
+        return PlainTextResponse(
+            f'NNI experiment {engine.experiment_id}: {engine.status}. REST API at /api/v1/nni/.')
+
+    api_routes = [
+        Route('/version', guarded(version), methods=['GET']),
+        Route('/check-status', guarded(check_status), methods=['GET']),
+        Route('/experiment', guarded(get_experiment), methods=['GET']),
+        Route('/experiment', guarded(post_experiment, mutating=True), methods=['POST']),
+        Route('/experiment', guarded(put_experiment, mutating=True), methods=['PUT']),
+        Route('/experiment', guarded(delete_experiment, mutating=True), methods=['DELETE']),
+        Route('/experiment/cluster-metadata', guarded(cluster_metadata, mutating=True), methods=['PUT']),
+        Route('/experiment/import-data', guarded(import_data, mutating=True), methods=['POST']),
+        Route('/experiment/imported-data', guarded(imported_data), methods=['GET']),
+        Route('/experiment-metadata', guarded(experiment_metadata), methods=['GET']),
+        Route('/experiments-info', guarded(experiments_info), methods=['GET']),
+        Route('/job-statistics', guarded(job_statistics), methods=['GET']),
+        Route('/trial-jobs', guarded(list_trials), methods=['GET']),
+        Route('/trial-jobs', guarded(add_trial, mutating=True), methods=['POST']),
+        Route('/trial-jobs/{trial_id}', guarded(get_trial), methods=['GET']),
+        Route('/trial-jobs/{trial_id}', guarded(kill_trial, mutating=True), methods=['DELETE']),
+        Route('/metric-data', guarded(metric_data), methods=['GET']),
+        Route('/metric-data/{trial_id}', guarded(metric_data), methods=['GET']),
+        Route('/metric-data-range/{min_seq_id}/{max_seq_id}', guarded(metric_data_range), methods=['GET']),
+        Route('/metric-data-latest', guarded(metric_data_latest), methods=['GET']),
+        Route('/metric-data-latest/', guarded(metric_data_latest), methods=['GET']),
+        Route('/trial-file/{trial_id}/{filename}', guarded(trial_file), methods=['GET']),
+        Route('/export-data', guarded(export_data), methods=['GET']),
+        Route('/summary', guarded(summary), methods=['GET']),
+    ]
+    routes = [
+        Mount('/api/v1/nni', routes=api_routes),
+        Route('/logs/{filename}', logs, methods=['GET']),
+        Route('/env/{env_id}/{trial_id}', guarded(trial_channel_put), methods=['PUT']),
+        Route('/env/{env_id}/{trial_id}', guarded(trial_channel_get), methods=['GET']),
+        Route('/', portal, methods=['GET']),
+        Route('/{path:path}', portal, methods=['GET']),
+    ]
+    prefix = engine.options.url_prefix.strip('/')
+    if prefix:
+        routes = [Mount(f'/{prefix}', routes=routes)]
+    return Starlette(routes=routes)
+
+
+def _trusted(request: Request, engine: Engine) -> bool:
+    client = request.client.host if request.client else None
+    if client in _LOOPBACK_HOSTS or (client or '').startswith('127.'):
+        return True
+    return request.headers.get('x-nni-token') == engine.token
+
+
+async def _manifest_entries(sweep: bool = False) -> dict[str, Any]:
+    import asyncio
+
+    def read() -> dict[str, Any]:
+        from nni.experiment import manifest
+
+        if sweep:
+            sweep_dead = getattr(manifest, 'sweep_dead_experiments', None)
+            if callable(sweep_dead):
+                sweep_dead()
+        return manifest.Experiments().get_all_experiments()
+
+    return await asyncio.to_thread(read)

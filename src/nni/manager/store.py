@@ -1,0 +1,193 @@
+"""The experiment store: one SQLite file per experiment, the source of truth.
+
+The schema is NNI's (``TrialJobEvent``, ``MetricData``, ``ExperimentProfile``) so that tools
+reading ``db/nni.sqlite`` directly keep working, plus a ``SchemaVersion`` table of our own.
+Every method that writes commits before it returns: the engine acknowledges an event only
+after the store method for it has returned.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS TrialJobEvent (
+    timestamp integer, trialJobId text, event text, data text,
+    logPath text, sequenceId integer, message text, environmentId text);
+CREATE INDEX IF NOT EXISTS TrialJobEvent_trialJobId ON TrialJobEvent(trialJobId);
+CREATE INDEX IF NOT EXISTS TrialJobEvent_event ON TrialJobEvent(event);
+CREATE TABLE IF NOT EXISTS MetricData (
+    timestamp integer, trialJobId text, parameterId text, type text, sequence integer, data text);
+CREATE INDEX IF NOT EXISTS MetricData_trialJobId ON MetricData(trialJobId);
+CREATE INDEX IF NOT EXISTS MetricData_type ON MetricData(type);
+CREATE TABLE IF NOT EXISTS ExperimentProfile (
+    params text, id text, execDuration integer, startTime integer, endTime integer,
+    logDir text, nextSequenceId integer, revision integer);
+CREATE INDEX IF NOT EXISTS ExperimentProfile_id ON ExperimentProfile(id);
+CREATE TABLE IF NOT EXISTS SchemaVersion (version integer);
+"""
+
+
+class StoreError(RuntimeError):
+    """The database is missing, of an unknown schema version, or cannot be written."""
+
+
+def now_ms() -> int:
+    """Wall-clock time in integer milliseconds, the unit of every timestamp column."""
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class TrialEventRow:
+    """One row of ``TrialJobEvent``."""
+
+    timestamp: int
+    trial_job_id: str
+    event: str
+    data: str | None
+    log_path: str | None
+    sequence_id: int | None
+    message: str | None
+    environment_id: str | None
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One row of ``MetricData``; ``data`` is the double-encoded metric as NNI stores it."""
+
+    timestamp: int
+    trial_job_id: str
+    parameter_id: str | None
+    type: str
+    sequence: int
+    data: str
+
+    def to_rest(self) -> dict[str, Any]:
+        """The ``MetricDataRecord`` JSON shape of the REST API."""
+        return {
+            'timestamp': self.timestamp,
+            'trialJobId': self.trial_job_id,
+            'parameterId': self.parameter_id,
+            'type': self.type,
+            'sequence': self.sequence,
+            'data': self.data,
+        }
+
+
+class ExperimentStore:
+    """SQLite-backed store of one experiment.
+
+    Parameters
+    ----------
+    path
+        The database file, ``<root>/db/nni.sqlite``.
+    create
+        Create the file and schema if missing. Resume and view pass ``False``: their database
+        must already exist.
+    """
+
+    def __init__(self, path: Path, create: bool) -> None:
+        self.path = path
+        if not create and not path.exists():
+            raise StoreError(f'database {path} does not exist: the experiment cannot be resumed or viewed')
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The engine is the only writer and runs on one thread; REST reads happen on that same
+        # thread, so the default thread check would only get in the way of executor use.
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute('PRAGMA journal_mode=WAL')
+        # NORMAL in WAL mode survives a killed process (the data reached the OS); only a power
+        # loss could drop the last commits, which is the trade NNI's own store makes as well.
+        self._db.execute('PRAGMA synchronous=NORMAL')
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute('SELECT version FROM SchemaVersion').fetchone()
+        if row is None:
+            self._db.execute('INSERT INTO SchemaVersion VALUES (?)', (SCHEMA_VERSION,))
+        elif row[0] > SCHEMA_VERSION:
+            raise StoreError(f'database {path} has schema version {row[0]}, newer than this nni '
+                             f'(version {SCHEMA_VERSION}); upgrade nni to open it')
+
+    def close(self) -> None:
+        """Close the connection; later calls raise."""
+        self._db.close()
+
+    # profile -----------------------------------------------------------------------------
+
+    def store_profile(self, profile: dict[str, Any]) -> None:
+        """Append a new revision of the experiment profile."""
+        self._db.execute(
+            'INSERT INTO ExperimentProfile VALUES (?,?,?,?,?,?,?,?)',
+            (json.dumps(profile['params']), profile['id'], profile['execDuration'],
+             profile.get('startTime'), profile.get('endTime'), profile['logDir'],
+             profile['nextSequenceId'], profile['revision']))
+
+    def latest_profile(self) -> dict[str, Any] | None:
+        """The newest profile revision, or ``None`` for an empty database."""
+        row = self._db.execute(
+            'SELECT params, id, execDuration, startTime, endTime, logDir, nextSequenceId, revision '
+            'FROM ExperimentProfile ORDER BY revision DESC, rowid DESC LIMIT 1').fetchone()
+        if row is None:
+            return None
+        profile: dict[str, Any] = {
+            'params': json.loads(row[0]), 'id': row[1], 'execDuration': row[2] or 0,
+            'logDir': row[5], 'nextSequenceId': row[6] or 0, 'revision': row[7] or 0,
+        }
+        if row[3] is not None:
+            profile['startTime'] = row[3]
+        if row[4] is not None:
+            profile['endTime'] = row[4]
+        return profile
+
+    # trial events ------------------------------------------------------------------------
+
+    def add_trial_event(self, trial_job_id: str, event: str, *, data: str | None = None,
+                        log_path: str | None = None, sequence_id: int | None = None,
+                        message: str | None = None, environment_id: str | None = None,
+                        timestamp: int | None = None) -> TrialEventRow:
+        """Append one trial event and commit it."""
+        row = TrialEventRow(timestamp if timestamp is not None else now_ms(), trial_job_id, event, data,
+                            log_path, sequence_id, message, environment_id)
+        self._db.execute('INSERT INTO TrialJobEvent VALUES (?,?,?,?,?,?,?,?)',
+                         (row.timestamp, row.trial_job_id, row.event, row.data, row.log_path,
+                          row.sequence_id, row.message, row.environment_id))
+        return row
+
+    def trial_events(self) -> list[TrialEventRow]:
+        """Every trial event in insertion order."""
+        cursor = self._db.execute(
+            'SELECT timestamp, trialJobId, event, data, logPath, sequenceId, message, environmentId '
+            'FROM TrialJobEvent ORDER BY rowid')
+        return [TrialEventRow(*row) for row in cursor]
+
+    # metrics -----------------------------------------------------------------------------
+
+    def add_metric(self, trial_job_id: str, parameter_id: str | None, metric_type: str, sequence: int,
+                   data: str, timestamp: int | None = None) -> MetricRow:
+        """Append one metric and commit it; ``data`` is already double-encoded."""
+        row = MetricRow(timestamp if timestamp is not None else now_ms(), trial_job_id, parameter_id,
+                        metric_type, sequence, data)
+        self._db.execute('INSERT INTO MetricData VALUES (?,?,?,?,?,?)',
+                         (row.timestamp, row.trial_job_id, row.parameter_id, row.type, row.sequence, row.data))
+        return row
+
+    def metrics(self, trial_job_id: str | None = None, metric_type: str | None = None) -> list[MetricRow]:
+        """Metrics in insertion order, optionally of one trial and/or one type."""
+        query = 'SELECT timestamp, trialJobId, parameterId, type, sequence, data FROM MetricData'
+        clauses: list[str] = []
+        args: list[Any] = []
+        if trial_job_id is not None:
+            clauses.append('trialJobId = ?')
+            args.append(trial_job_id)
+        if metric_type is not None:
+            clauses.append('type = ?')
+            args.append(metric_type)
+        if clauses:
+            query += ' WHERE ' + ' AND '.join(clauses)
+        query += ' ORDER BY rowid'
+        return [MetricRow(*row) for row in self._db.execute(query, args)]
