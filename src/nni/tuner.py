@@ -76,9 +76,7 @@ class Tuner(Recoverable):
         """
         raise NotImplementedError("Tuner: generate_parameters not implemented")
 
-    def generate_multiple_parameters(
-        self, parameter_id_list: list[int], **kwargs: Any
-    ) -> list[Parameters]:
+    def generate_multiple_parameters(self, parameter_id_list: list[int], **kwargs: Any) -> list[Parameters]:
         """Return parameters for several trials at once.
 
         The default calls :meth:`generate_parameters` once per id and stops at the first
@@ -174,4 +172,3 @@ class Tuner(Recoverable):
     def _on_error(self) -> None:
         # Hook: the dispatcher is shutting down because of an error.
         pass
-

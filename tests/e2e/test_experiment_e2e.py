@@ -232,3 +232,42 @@ def test_store_layout_matches_nni(make_experiment, workdir, nni_home):
     assert json.loads(params)['maxTrialNumber'] == 2
     manifest = json.loads((nni_home / '.experiment').read_text())
     assert manifest[experiment.id]['status'] == 'DONE'
+
+
+def test_metrics_reach_the_store_through_the_fallback_file(make_experiment):
+    """A trial that cannot reach the manager writes its metrics to a file the manager collects."""
+    experiment = make_experiment(max_trial_number=2)
+    experiment.config.trial_command = (
+        f'NNI_TRIAL_COMMAND_CHANNEL=http://127.0.0.1:9/env/local-env/x {experiment.config.trial_command}')
+    assert experiment.run(free_port()) is True
+    trials = experiment.list_trial_jobs()
+    assert {trial.status for trial in trials} == {'SUCCEEDED'}
+    for trial in trials:
+        assert (Path(trial.logPath) / '.nni' / 'metrics').is_file()
+    results = experiment.export_data()
+    assert len(results) == 2 and all(r.value == _metric(r.parameter) for r in results)
+    metrics = experiment.get_job_metrics()
+    assert all(len(rows) == 4 for rows in metrics.values())
+
+
+def test_view_and_connect(make_experiment):
+    from nni.experiment import Experiment
+
+    experiment = make_experiment(max_trial_number=2)
+    assert experiment.run(free_port()) is True
+    exported = sorted(r.trialJobId for r in experiment.export_data())
+    experiment.stop()
+
+    viewer = Experiment(None, id=experiment.id)
+    port = free_port()
+    viewer.view(port, non_blocking=True)
+    try:
+        assert viewer.get_status() == 'VIEWED'
+        assert sorted(r.trialJobId for r in viewer.export_data()) == exported
+        connected = Experiment.connect(port)
+        assert connected.id == experiment.id
+        assert len(connected.list_trial_jobs()) == 2
+        with pytest.raises(Exception, match='readonly'):
+            connected.update_trial_concurrency(3)
+    finally:
+        viewer.stop()

@@ -75,3 +75,24 @@ def test_append_creates_directory(tmp_path):
 def test_append_without_directory_is_an_error():
     with pytest.raises(OSError, match='NNI_SYS_DIR'):
         append_metric_record(None, '{}')
+
+
+def test_import_url_selects_a_custom_channel(tmp_path, monkeypatch):
+    (tmp_path / 'my_channel_mod.py').write_text(
+        'from nni.runtime.trial_command_channel.base import TrialCommandChannel\n'
+        'class Mine(TrialCommandChannel):\n'
+        '    sent = []\n'
+        '    def receive_parameter(self):\n'
+        '        return {"parameter_id": 1, "parameters": {"a": 1}}\n'
+        '    def send_metric(self, **kwargs):\n'
+        '        self.sent.append(kwargs)\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv('NNI_PLATFORM', 'local')
+    monkeypatch.setenv('NNI_TRIAL_COMMAND_CHANNEL', 'import://my_channel_mod.Mine')
+    assert nni.get_next_parameter() == {'a': 1}
+    nni.report_final_result(0.5)
+    channel = get_default_trial_command_channel()
+    assert type(channel).__name__ == 'Mine'
+    assert channel.sent == [{'type': 'FINAL', 'parameter_id': 1, 'trial_job_id': 'STANDALONE', 'sequence': 0,
+                             'value': 0.5}]

@@ -199,3 +199,14 @@ def test_forked_child_uses_its_own_connection(http_trial):
     assert len(puts) == 3
     # parent's two requests share a connection; the child's came on another one
     assert puts[0]['client'] == puts[2]['client'] != puts[1]['client']
+
+
+def test_metric_refused_by_manager_raises(http_trial, trial_env):
+    nni.get_next_parameter()
+    http_trial.put_status = 400
+    with pytest.raises(ValueError, match='the NNI manager refused the metric'):
+        nni.report_final_result(1.0)
+    assert not (trial_env / '.nni' / 'metrics').exists()
+    http_trial.put_status = 200
+    nni.report_final_result(1.0)  # the connection is still usable
+    assert len(http_trial.metric_puts()) == 2

@@ -40,6 +40,7 @@ __all__ = [
     'build_manager_command',
     'get_stopped_experiment_config',
     'get_stopped_experiment_config_json',
+    'read_token',
     'signal_process_group',
     'start_experiment',
     'stop_process',
@@ -175,7 +176,7 @@ def start_experiment(
         )
 
         _logger.info('Setting up...')
-        rest.post(port, '/experiment', config.json(), url_prefix)
+        rest.post(port, '/experiment', config.json(), url_prefix, token=read_token(exp_dir, exp_id))
 
     except BaseException as e:
         # BaseException too: a Ctrl-C while we wait must not leave a manager behind.
@@ -183,8 +184,7 @@ def start_experiment(
             _logger.error('Create experiment failed: %s', e)
         if proc is not None:
             stop_process(proc, FAILED_START_GRACE)
-            with contextlib.suppress(Exception):
-                Experiments().update_fields(exp_id, {'status': 'STOPPED', 'port': None})
+            _mark_stopped(exp_id, proc.pid)
         if stderr_log is not None and not isinstance(e, ManagerStartError):
             text = _read_tail(stderr_log, stderr_offset)
             if text:
@@ -193,6 +193,15 @@ def start_experiment(
         raise
 
     return proc
+
+
+def _mark_stopped(exp_id: str, pid: int) -> None:
+    # Only our own entry: an entry with another pid belongs to another run of this id.
+    with contextlib.suppress(Exception):
+        manifest = Experiments()
+        entry = manifest.get_all_experiments().get(exp_id)
+        if isinstance(entry, dict) and entry.get('pid') == pid:
+            manifest.update_fields(exp_id, {'status': 'STOPPED', 'port': None})
 
 
 def build_manager_command(
@@ -280,11 +289,24 @@ def _link_latest(exp_dir: Path, exp_id: str) -> None:
 
 def _manager_env() -> dict[str, str]:
     # The manager must run the same nni as this client, even when the client's nni is only importable
-    # through the script's own sys.path tweaks.
+    # through the script's own sys.path tweaks. A site-packages folder is not added: the interpreter finds
+    # it anyway, and on PYTHONPATH it would come before the standard library (a backport such as "enum34"
+    # would then shadow the real module).
     env = dict(os.environ)
-    old = env.get('PYTHONPATH')
-    env['PYTHONPATH'] = str(_PACKAGE_ROOT) + (os.pathsep + old if old else '')
+    if str(_PACKAGE_ROOT) not in _site_dirs():
+        old = env.get('PYTHONPATH')
+        env['PYTHONPATH'] = str(_PACKAGE_ROOT) + (os.pathsep + old if old else '')
     return env
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    dirs = set(getattr(site, 'getsitepackages', list)())
+    user = getattr(site, 'getusersitepackages', lambda: None)()
+    if user:
+        dirs.add(user)
+    return {str(Path(d).resolve()) for d in dirs}
 
 
 def _spawn(cmd: list[str], root: Path, stdout: Any, stderr: Any) -> subprocess.Popen[bytes]:
@@ -374,6 +396,26 @@ def _read_tail(path: Path, offset: int = 0, limit: int = 4000) -> str:
             return f.read().decode('utf-8', errors='replace').strip()
     except OSError:
         return ''
+
+
+def read_token(exp_dir: str | os.PathLike[str], exp_id: str) -> str | None:
+    """
+    The experiment's secret (``<exp_dir>/<exp_id>/db/token``, written by the manager), or ``None``.
+
+    A manager bound beyond loopback requires it as header ``X-NNI-Token`` on mutating REST calls.
+
+    Parameters
+    ----------
+    exp_dir
+        Experiment working directory.
+    exp_id
+        Experiment id.
+    """
+    try:
+        token = Path(exp_dir, exp_id, 'db', 'token').expanduser().read_text(encoding='utf-8').strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return token or None
 
 
 # ---------------------------------------------------------------------------------------------------------

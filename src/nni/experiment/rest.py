@@ -7,7 +7,8 @@ empty parts left out. The manager binds 127.0.0.1 by default, and using the addr
 ``localhost`` avoids an IPv6 attempt first.
 
 The argument order of :func:`post` and :func:`put` is NNI's (``port, api, data, prefix``); ``body=`` is
-accepted as a keyword alias of ``data``.
+accepted as a keyword alias of ``data``. ``token=`` adds the experiment's secret as header ``X-NNI-Token``,
+which a manager bound beyond loopback requires on mutating calls (``docs/internals.md``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import json
 import logging
 from typing import Any
 
-__all__ = ['TIMEOUT', 'RestError', 'build_path', 'delete', 'get', 'post', 'put', 'request']
+__all__ = ['TIMEOUT', 'TOKEN_HEADER', 'RestError', 'build_path', 'delete', 'get', 'post', 'put', 'request']
 
 _logger = logging.getLogger('nni.experiment.rest')
 
 #: Seconds allowed for one request (connect + answer), as NNI.
 TIMEOUT = 20.0
+
+#: Header carrying the experiment's secret.
+TOKEN_HEADER = 'X-NNI-Token'
 
 _HOST = '127.0.0.1'
 _API_ROOT = 'api/v1/nni'
@@ -88,6 +92,7 @@ def request(
     *,
     timeout: float = TIMEOUT,
     log_errors: bool = True,
+    token: str | None = None,
 ) -> Any:
     """
     Send one request to the manager.
@@ -108,6 +113,8 @@ def request(
         Seconds for connect and answer.
     log_errors
         Log non-2xx answers at error level (the launcher turns it off while polling).
+    token
+        The experiment's secret, sent as header ``X-NNI-Token``.
 
     Returns
     -------
@@ -130,6 +137,8 @@ def request(
     method = method.upper()
     path = build_path(api, prefix)
     headers = {'Accept': 'application/json'}
+    if token:
+        headers[TOKEN_HEADER] = token
     payload = None
     if data is not None:
         payload = json.dumps(data).encode('utf-8')
@@ -166,7 +175,7 @@ def _error_message(raw: bytes) -> str:
     return text.strip()[:2000]
 
 
-def get(port: int | None, api: str, prefix: str | None = None) -> Any:
+def get(port: int | None, api: str, prefix: str | None = None, *, token: str | None = None) -> Any:
     """
     ``GET`` and decode the JSON answer (``None`` for an empty body).
 
@@ -178,11 +187,16 @@ def get(port: int | None, api: str, prefix: str | None = None) -> Any:
         Path relative to ``/api/v1/nni``.
     prefix
         URL prefix.
+    token
+        The experiment's secret (header ``X-NNI-Token``).
     """
-    return request('GET', port, api, prefix=prefix)
+    return request('GET', port, api, prefix=prefix, token=token)
 
 
-def post(port: int | None, api: str, data: Any = None, prefix: str | None = None, *, body: Any = None) -> Any:
+def post(
+    port: int | None, api: str, data: Any = None, prefix: str | None = None, *, body: Any = None,
+    token: str | None = None,
+) -> Any:
     """
     ``POST`` a JSON body and decode the JSON answer (``None`` for an empty body).
 
@@ -198,11 +212,16 @@ def post(port: int | None, api: str, data: Any = None, prefix: str | None = None
         URL prefix.
     body
         Keyword alias of ``data``.
+    token
+        The experiment's secret (header ``X-NNI-Token``).
     """
-    return request('POST', port, api, _body(data, body), prefix=prefix)
+    return request('POST', port, api, _body(data, body), prefix=prefix, token=token)
 
 
-def put(port: int | None, api: str, data: Any = None, prefix: str | None = None, *, body: Any = None) -> None:
+def put(
+    port: int | None, api: str, data: Any = None, prefix: str | None = None, *, body: Any = None,
+    token: str | None = None,
+) -> None:
     """
     ``PUT`` a JSON body; the answer body is ignored.
 
@@ -218,11 +237,13 @@ def put(port: int | None, api: str, data: Any = None, prefix: str | None = None,
         URL prefix.
     body
         Keyword alias of ``data``.
+    token
+        The experiment's secret (header ``X-NNI-Token``).
     """
-    request('PUT', port, api, _body(data, body), prefix=prefix)
+    request('PUT', port, api, _body(data, body), prefix=prefix, token=token)
 
 
-def delete(port: int | None, api: str, prefix: str | None = None) -> None:
+def delete(port: int | None, api: str, prefix: str | None = None, *, token: str | None = None) -> None:
     """
     ``DELETE``; the answer body is ignored.
 
@@ -234,8 +255,10 @@ def delete(port: int | None, api: str, prefix: str | None = None) -> None:
         Path relative to ``/api/v1/nni``.
     prefix
         URL prefix.
+    token
+        The experiment's secret (header ``X-NNI-Token``).
     """
-    request('DELETE', port, api, prefix=prefix)
+    request('DELETE', port, api, prefix=prefix, token=token)
 
 
 def _body(data: Any, body: Any) -> Any:

@@ -344,7 +344,8 @@ class Engine:
         unfinished = [record for record in self.trials.values() if record.status not in TERMINAL_STATUSES]
         for record in unfinished:
             # the trial may have written metrics to its fallback file while no manager listened
-            self._ingest_metrics_file(record, self._trial_dir(record.trial_job_id), tracked=False)
+            trial_dir = Path(record.log_path) if record.log_path else self._trial_dir(record.trial_job_id)
+            self._ingest_metrics_file(record, trial_dir, tracked=False)
             parameters_record = record.first_parameter_record or json.dumps(
                 {'parameter_id': None, 'parameter_source': 'customized', 'parameters': {}, 'parameter_index': 0})
             packed = json.loads(parameters_record)
@@ -538,7 +539,6 @@ class Engine:
             await self._submit(pending, spec)
 
     def _trial_dir(self, trial_id: str) -> Path:
-        assert self.training_service is not None or self.status == 'VIEWED'
         environment = self.training_service.environment_id if self.training_service else 'local-env'
         return self.root / 'environments' / environment / 'trials' / trial_id
 
@@ -721,7 +721,7 @@ class Engine:
         if not isinstance(value, str):
             value = json.dumps(value)
         _check_metric_value(value, metric_type)
-        if self.status in ('INITIALIZED',) or self._stopping:
+        if self._stopping and forward:
             raise EngineError('the experiment is stopping', 410)
         keys = self._metric_keys(trial_id)
         if (metric_type, sequence) in keys:

@@ -7,7 +7,8 @@
   ``X-NNI-Token``, over one kept-alive HTTP/1.1 connection.
 * When the manager cannot be reached (connection error, timeout, non-2xx answer) the envelope is
   appended to ``NNI_SYS_DIR/.nni/metrics``; the manager ingests that file when the trial ends, so no
-  metric is lost.
+  metric is lost. The exception is 400: the manager refused the metric itself, and the trial gets a
+  ``ValueError`` with the manager's message.
 """
 
 from __future__ import annotations
@@ -190,6 +191,8 @@ class HttpTrialCommandChannel(TrialCommandChannel):
 
         Raises
         ------
+        ValueError
+            The manager answered 400: it refused the metric itself.
         OSError
             Neither the manager nor the metrics file could take the metric.
         """
@@ -206,6 +209,11 @@ class HttpTrialCommandChannel(TrialCommandChannel):
                     status, data = self._request('PUT', body)
                     if 200 <= status < 300:
                         return
+                    if status == 400:
+                        # The manager read the metric and refused it: the file would be refused too,
+                        # so the trial must hear why (as it does for metrics it checks itself).
+                        raise ValueError('the NNI manager refused the metric: '
+                                         f'{data[:500].decode("utf-8", "replace")}')
                     raise _Unreachable(f'HTTP {status}: {data[:200].decode("utf-8", "replace")}')
                 except _Unreachable as exc:
                     self._offline_until = time.monotonic() + OFFLINE_COOLDOWN

@@ -91,7 +91,9 @@ class RandomTuner(Tuner):
             When every configuration of a finite space has been given out.
         """
         if self._space is None or self._dedup is None:
-            raise RuntimeError("RandomTuner: update_search_space() must be called before generating parameters")
+            raise RuntimeError(
+                "RandomTuner: update_search_space() must be called before generating parameters"
+            )
         params = sample_parameters(self._space, self._rng)
         if self._dedup.can_repeat:
             for _ in range(_REDRAWS):

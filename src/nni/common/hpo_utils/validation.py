@@ -139,7 +139,9 @@ def _check_spec(spec: Any, path: str, types: Sequence[str]) -> None:
         raise ValueError(f'{path}: "_type" must be a string, got {_type_name(type_)}: {_show(type_)}')
     if type_ not in types:
         if type_ in ALL_TYPES or type_ in NAS_TYPES:
-            raise ValueError(f'{path}: type "{type_}" is not supported here; supported types: {", ".join(types)}')
+            raise ValueError(
+                f'{path}: type "{type_}" is not supported here; supported types: {", ".join(types)}'
+            )
         hint = difflib.get_close_matches(type_, list(ALL_TYPES) + list(types), n=1)
         did_you_mean = f' (did you mean "{hint[0]}"?)' if hint else ""
         raise ValueError(f'{path}: unknown type "{type_}"{did_you_mean}; valid types: {", ".join(types)}')
@@ -147,7 +149,9 @@ def _check_spec(spec: Any, path: str, types: Sequence[str]) -> None:
         return  # a NAS or tuner-specific type the caller asked for; its "_value" is the tuner's business
     values = spec["_value"]
     if not isinstance(values, (list, tuple)):
-        raise ValueError(f'{path}: "_value" of {type_} must be a list, got {_type_name(values)}: {_show(values)}')
+        raise ValueError(
+            f'{path}: "_value" of {type_} must be a list, got {_type_name(values)}: {_show(values)}'
+        )
     if type_ == "choice":
         _check_choice(list(values), path, types)
     else:

@@ -19,6 +19,15 @@ __all__ = ['AlgorithmConfig', 'CustomAlgorithmConfig']
 #: Name of the placeholder algorithm created by template mode (``ExperimentConfig('local')``).
 PLACEHOLDER_NAME = '_none_'
 
+# Keys of the legacy v1 algorithm sections and what replaced them.
+_V1_FIELDS = {
+    'builtintunername': 'name',
+    'builtinassessorname': 'name',
+    'builtinadvisorname': 'name',
+    'codedir': 'codeDirectory',
+    'classfilename': 'className (module.Class)',
+}
+
 _NAME = 'a built-in algorithm name such as TPE'
 _CLASS_NAME = 'a class name such as my_module.MyTuner'
 _CODE_DIRECTORY = 'a path to the directory holding the algorithm module'
@@ -51,6 +60,12 @@ class _AlgorithmConfig(ConfigBase):
     @classmethod
     def _equality_class(cls) -> type:
         return _AlgorithmConfig
+
+    @classmethod
+    def _unknown_field_message(cls, key: Any) -> str:
+        if isinstance(key, str) and key.lower().replace('_', '') in _V1_FIELDS:
+            return f'is a legacy (v1) field, use {_V1_FIELDS[key.lower().replace("_", "")]} instead'
+        return super()._unknown_field_message(key)
 
     def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
         # A custom class without codeDirectory is looked up from the config's folder (NNI

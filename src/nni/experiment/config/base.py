@@ -30,9 +30,10 @@ from .utils.internal import (
     Problems,
     camel_case,
     closest_name,
-    current_base_path,
     config_base_path,
+    current_base_path,
     describe_hint,
+    is_missing,
     is_path,
     is_path_hint,
     join_path,
@@ -242,7 +243,17 @@ class ConfigBase:
         return cls
 
     def _field_values(self) -> dict[str, Any]:
-        return {name: getattr(self, name, MISSING) for name in self._field_names()}
+        values = {name: getattr(self, name, MISSING) for name in self._field_names()}
+        return {name: MISSING if is_missing(value) else value for name, value in values.items()}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConfigBase:
+        # MISSING must stay the one sentinel object (deepcopy would clone it)
+        memo.setdefault(id(MISSING), MISSING)
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            object.__setattr__(clone, name, copy.deepcopy(value, memo))
+        return clone
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ConfigBase):
@@ -255,7 +266,7 @@ class ConfigBase:
 
     def __repr__(self) -> str:
         shown = [
-            f'{name}={value!r}' for name, value in self._field_values().items() if value is not None and value is not MISSING
+            f'{name}={value!r}' for name, value in self._field_values().items() if value is not None and not is_missing(value)
         ]
         return f'{type(self).__name__}({", ".join(shown)})'
 
@@ -310,7 +321,7 @@ class ConfigBase:
     def _to_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for name, value in self._field_values().items():
-            if value is None or value is MISSING:
+            if value is None or is_missing(value):
                 continue
             result[camel_case(name)] = _json_value(value)
         return result
@@ -397,7 +408,7 @@ class ConfigBase:
             optional, expect = check.optional, check.expect
         else:
             optional, expect = matches_hint(None, hint), describe_hint(hint)
-        if value is MISSING or (value is None and not optional):
+        if is_missing(value) or (value is None and not optional):
             problems.add(path, f'not set, must be {expect}')
         elif value is None:
             return

@@ -33,6 +33,7 @@ __all__ = [
     'config_base_path',
     'current_base_path',
     'describe_hint',
+    'is_missing',
     'is_path_hint',
     'join_path',
     'matches_hint',
@@ -43,6 +44,11 @@ __all__ = [
 
 #: "Never assigned": the value of a required field that has not been set.
 MISSING: Any = dataclasses.MISSING
+
+
+def is_missing(value: Any) -> bool:
+    """Whether ``value`` is MISSING, also after a copy or pickle made a new sentinel object."""
+    return isinstance(value, type(MISSING))
 
 _NoneType = type(None)
 

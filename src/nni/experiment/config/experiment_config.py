@@ -1,0 +1,413 @@
+"""``ExperimentConfig``: the top level of an experiment's configuration (the v2 YAML)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from .algorithm import PLACEHOLDER_NAME, _AlgorithmConfig
+from .base import ConfigBase
+from .errors import UnknownFieldError
+from .shared_storage import SharedStorageConfig
+from .training_service import TrainingServiceConfig, training_service_config_class, unknown_platform_message
+from .utils.internal import (
+    Check,
+    GpuIndicesCheck,
+    Problems,
+    camel_case,
+    canonical_gpu_indices,
+    checked,
+    current_base_path,
+    is_bool,
+    is_int,
+    is_missing,
+    is_non_empty_str,
+    is_non_negative_int,
+    is_path,
+    is_positive_int,
+    is_str,
+    join_path,
+    show,
+)
+from .utils.public import PathLike, parse_time
+
+__all__ = ['ExperimentConfig']
+
+LOG_LEVELS = ('fatal', 'error', 'warning', 'info', 'debug', 'trace')
+
+_DURATION = "a positive duration: seconds as an integer, or a number with unit s, m, h or d such as '30m' or '1.5h'"
+_TRIAL_COMMAND = 'the shell command that runs one trial, such as "python3 trial.py"'
+_SEARCH_SPACE = 'a mapping of parameter names to {_type, _value} specs'
+
+# Keys of the legacy v1 YAML, to tell v1 users what replaced them (None: dropped in v2).
+_V1_FIELDS: dict[str, str | None] = {
+    'trainingserviceplatform': 'trainingService (a mapping with a platform key)',
+    'maxexecduration': 'maxExperimentDuration',
+    'maxtrialnum': 'maxTrialNumber',
+    'searchspacepath': 'searchSpaceFile',
+    'logdir': 'experimentWorkingDirectory',
+    'trial': 'trialCommand, trialCodeDirectory and trialGpuNumber',
+    'localconfig': 'trainingService',
+    'remoteconfig': 'trainingService',
+    'machinelist': 'trainingService.machineList',
+    'authorname': None,
+    'description': None,
+    'multiphase': None,
+    'multithread': None,
+    'versioncheck': None,
+    'logcollection': None,
+}
+
+
+def _is_positive_duration(value: Any) -> bool:
+    if is_int(value):
+        return value > 0
+    if isinstance(value, str):
+        try:
+            return parse_time(value) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def _is_algorithm(value: Any) -> bool:
+    return isinstance(value, _AlgorithmConfig)
+
+
+class _TrainingServiceCheck(Check):
+    """A training service, or a non-empty list of them (hybrid); bad list items reported one by one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            'a training service config such as {platform: local}, or a non-empty list of them',
+            lambda value: isinstance(value, (TrainingServiceConfig, list)),
+            optional=False,
+        )
+
+    def run(self, value: Any, path: str, problems: Problems) -> None:
+        if isinstance(value, TrainingServiceConfig):
+            return
+        if not isinstance(value, list) or not value:
+            problems.add(path, f'must be {self.expect}, got {show(value)}')
+            return
+        for index, item in enumerate(value):
+            if not isinstance(item, TrainingServiceConfig):
+                problems.add(f'{path}[{index}]', f'must be {TrainingServiceConfig._expect}, got {show(item)}')
+
+
+def _one_line(text: str) -> str:
+    return ' '.join(text.split())
+
+
+def _read_search_space(path: str) -> Any:
+    with open(path, encoding='utf-8') as file:
+        text = file.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return yaml.safe_load(text)
+
+
+def _search_space_validator() -> Callable[..., Any] | None:
+    try:
+        from nni.common.hpo_utils import validate_search_space
+    except ImportError:
+        return None  # search space module not there (yet): the experiment checks it when it starts
+    return validate_search_space
+
+
+def _algorithm_validator() -> Callable[[dict[str, Any], str], list[str]] | None:
+    try:
+        from nni.algorithms.hpo.registry import validate_algorithm_config
+    except ImportError:
+        return None  # algorithm registry not there (yet): the dispatcher reports bad names then
+    return validate_algorithm_config
+
+
+# Registry messages start with the section they are about ("tuner.classArgs: ...", "tuner: ...")
+# or, from other validators, with a bare key ("name: ..."); both are re-rooted at our path.
+_KIND_PREFIX = re.compile(r'(?:tuner|assessor|advisor)(?=[.:\[])')
+_ALGORITHM_KEY = re.compile(r'(\.?(?:name|className|codeDirectory|classArgs)(?:[.\[][^:\s]*)?|):\s*(.*)', re.DOTALL)
+
+
+def _algorithm_problem(path: str, message: str) -> tuple[str, str]:
+    """Place a validator message under the algorithm's path (``tuner.name: ...`` -> ``advisor.name``)."""
+    text = _KIND_PREFIX.sub('', message.strip(), count=1) if _KIND_PREFIX.match(message.strip()) else message.strip()
+    match = _ALGORITHM_KEY.fullmatch(text)
+    if match:
+        key = match[1]
+        if key and not key.startswith('.'):
+            key = '.' + key
+        return f'{path}{key}', _one_line(match[2])
+    return path, _one_line(text)
+
+
+class ExperimentConfig(ConfigBase):
+    """Configuration of an HPO experiment.
+
+    Parameters
+    ----------
+    training_service_platform
+        Template mode: a platform name (``'local'``) or a list of names (hybrid). A blank
+        training service config is created for each, and placeholder ``tuner``, ``assessor``
+        and ``advisor`` configs, so that ``config.tuner.name = 'TPE'`` and
+        ``config.tuner.class_args['optimize_mode'] = 'maximize'`` work. Placeholders left
+        unnamed count as not set.
+    **kwargs
+        Field values in snake_case or camelCase (see :class:`~.base.ConfigBase`); the
+        fields are the attributes below.
+
+    Attributes
+    ----------
+    experiment_name : str | None
+        Shown in the web portal and ``nnictl``.
+    experiment_type : str
+        Always ``'hpo'``.
+    search_space_file : str | None
+        JSON or YAML file holding the search space; loaded into ``search_space`` in the
+        canonical form (both are kept).
+    search_space : Any
+        The search space itself; ``{}`` is a valid empty space, None means not set.
+    trial_command : str | None
+        Shell command that runs one trial (copied into the training service).
+    trial_code_directory : str
+        Directory the trials run in, default ``'.'``.
+    trial_concurrency : int
+        How many trials run at once (required).
+    trial_gpu_number : int | None
+        GPUs per trial.
+    max_experiment_duration, max_trial_duration : str | int | None
+        Limits such as ``'1.5h'`` or seconds; kept verbatim (see :func:`~.utils.parse_time`).
+    max_trial_number : int | None
+        Stop after this many trials.
+    nni_manager_ip : str | None
+        Address trials use to reach the manager.
+    use_annotation : bool
+        Search space defined by annotations in the trial code.
+    debug : bool
+        Debug mode.
+    log_level : str | None
+        One of fatal, error, warning, info, debug, trace; default ``'debug'`` in debug mode,
+        else ``'info'``.
+    experiment_working_directory : str
+        Where experiments keep their files, default ``'~/nni-experiments'``.
+    tuner_gpu_indices : list[int] | int | str | None
+        GPUs the tuner may use; canonical form is a list of ints.
+    tuner, assessor : AlgorithmConfig | CustomAlgorithmConfig | None
+        The algorithms; a tuner is required.
+    advisor : AlgorithmConfig | CustomAlgorithmConfig | None
+        Deprecated; moved into ``tuner`` in the canonical form.
+    training_service : TrainingServiceConfig | list[TrainingServiceConfig]
+        Where trials run (required); a list means hybrid mode.
+    shared_storage : SharedStorageConfig | None
+        Storage shared with the training machines.
+
+    Examples
+    --------
+    >>> config = ExperimentConfig('local')
+    >>> config.trial_command = 'python3 trial.py'
+    >>> config.trial_concurrency = 2
+    >>> config.search_space = {'x': {'_type': 'uniform', '_value': [0, 1]}}
+    >>> config.tuner.name = 'TPE'
+    >>> config.tuner.class_args['optimize_mode'] = 'maximize'
+    >>> config.json()['tuner']
+    {'name': 'TPE', 'classArgs': {'optimize_mode': 'maximize'}}
+    """
+
+    experiment_name: str | None = checked('a string', is_str, default=None)
+    experiment_type: str = checked("'hpo' (the only experiment type supported)", lambda v: v == 'hpo', default='hpo')
+    search_space_file: PathLike | None = checked('a path to a JSON or YAML file', is_path, default=None)
+    search_space: Any = None
+    trial_command: str | None = checked(_TRIAL_COMMAND, is_non_empty_str, default=None)
+    trial_code_directory: PathLike = checked('a path to the directory trials run in', is_path, default='.')
+    trial_concurrency: int = checked('a positive integer', is_positive_int)
+    trial_gpu_number: int | None = checked('a non-negative integer', is_non_negative_int, default=None)
+    max_experiment_duration: str | int | None = checked(_DURATION, _is_positive_duration, default=None)
+    max_trial_number: int | None = checked('a positive integer', is_positive_int, default=None)
+    max_trial_duration: str | int | None = checked(_DURATION, _is_positive_duration, default=None)
+    nni_manager_ip: str | None = checked('an IP address or host name', is_non_empty_str, default=None)
+    use_annotation: bool = checked('true or false', is_bool, default=False)
+    debug: bool = checked('true or false', is_bool, default=False)
+    log_level: str | None = checked('one of ' + ', '.join(LOG_LEVELS), lambda v: v in LOG_LEVELS, default=None)
+    experiment_working_directory: PathLike = checked('a path to a directory', is_path, default='~/nni-experiments')
+    tuner_gpu_indices: list[int] | int | str | None = dataclasses.field(default=None, metadata={'check': GpuIndicesCheck()})
+    tuner: _AlgorithmConfig | None = checked(_AlgorithmConfig._expect, _is_algorithm, default=None)
+    assessor: _AlgorithmConfig | None = checked(_AlgorithmConfig._expect, _is_algorithm, default=None)
+    advisor: _AlgorithmConfig | None = checked(_AlgorithmConfig._expect, _is_algorithm, default=None)
+    training_service: TrainingServiceConfig | list[TrainingServiceConfig] = dataclasses.field(
+        metadata={'check': _TrainingServiceCheck()}
+    )
+    shared_storage: SharedStorageConfig | None = checked(
+        SharedStorageConfig._expect, lambda v: isinstance(v, SharedStorageConfig), default=None
+    )
+
+    def __init__(self, training_service_platform: str | list[str] | None = None, **kwargs: Any) -> None:
+        problems = Problems()
+        self._init_fields(kwargs, current_base_path(), '', problems)
+        if training_service_platform is not None:
+            self._init_template(training_service_platform, problems)
+        problems.raise_if_any(UnknownFieldError)
+
+    def _init_template(self, platforms: str | list[str], problems: Problems) -> None:
+        if isinstance(platforms, str):
+            names, single = [platforms], True
+        elif isinstance(platforms, (list, tuple)) and all(isinstance(name, str) for name in platforms):
+            names, single = list(platforms), False
+        else:
+            raise TypeError(f'training_service_platform must be a platform name or a list of names, got {show(platforms)}')
+        if not is_missing(self.training_service) and self.training_service is not None:
+            problems.add(
+                'trainingService',
+                f'given twice, as the platform argument {show(platforms)} and as a training_service value; keep one',
+            )
+            return
+        if not names:
+            problems.add('trainingService', 'must not be an empty list of platforms')
+            return
+        services: list[TrainingServiceConfig] = []
+        for index, name in enumerate(names):
+            service_path = 'trainingService' if single else f'trainingService[{index}]'
+            service_class = training_service_config_class(name)
+            if service_class is None:
+                problems.add(join_path(service_path, 'platform'), unknown_platform_message(name))
+            else:
+                services.append(service_class())
+        if len(services) == len(names):
+            self.training_service = services[0] if single else services
+        for name in ('tuner', 'assessor', 'advisor'):
+            if getattr(self, name) is None:
+                setattr(self, name, _AlgorithmConfig(name=PLACEHOLDER_NAME, class_args={}))
+
+    @classmethod
+    def _unknown_field_message(cls, key: Any) -> str:
+        if isinstance(key, str):
+            normal = key.lower().replace('_', '')
+            if normal in _V1_FIELDS:
+                replacement = _V1_FIELDS[normal]
+                if replacement is None:
+                    return 'is a legacy (v1) field that is no longer supported; remove it'
+                return f'is a legacy (v1) field, use {replacement} instead'
+        return super()._unknown_field_message(key)
+
+    # -----------------------------------------------------------------------------------------
+    # canonical form
+
+    def _field_path(self, name: str, path: str) -> str:
+        if name == 'tuner' and getattr(self, '_tuner_from_advisor', False):
+            return join_path(path, 'advisor')  # the user wrote it as advisor
+        return join_path(path, camel_case(name))
+
+    def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
+        if self.log_level is None:
+            self.log_level = 'debug' if self.debug is True else 'info'
+        try:
+            self.tuner_gpu_indices = canonical_gpu_indices(self.tuner_gpu_indices)
+        except ValueError:
+            pass  # the string stays; validation says what is allowed
+        for name in ('tuner', 'assessor', 'advisor'):
+            algorithm = getattr(self, name)
+            if isinstance(algorithm, _AlgorithmConfig) and algorithm.name == PLACEHOLDER_NAME:
+                if algorithm.class_name is not None:
+                    algorithm.name = None  # template user went for a custom class
+                elif not algorithm.class_args and algorithm.code_directory is None:
+                    setattr(self, name, None)  # untouched placeholder: not set
+                # else: class args without a name; validation asks for the name
+        object.__setattr__(self, '_tuner_from_advisor', False)
+        if self.advisor is not None and self.tuner is None:
+            # advisors are tuners since NNI 2.x; the manager only knows "tuner"
+            self.tuner, self.advisor = self.advisor, None
+            object.__setattr__(self, '_tuner_from_advisor', True)
+
+    def _finish(self, parents: list[ConfigBase], problems: Problems) -> None:
+        object.__setattr__(self, '_search_space_error', None)
+        file_path = self.search_space_file
+        if not isinstance(file_path, str) or not is_path(file_path):
+            return
+        reason: str | None = None
+        try:
+            content = _read_search_space(file_path)
+        except OSError as error:
+            reason = error.strerror or str(error)
+        except (ValueError, yaml.YAMLError) as error:
+            reason = f'not valid JSON or YAML: {_one_line(str(error))}'
+        else:
+            if content is None:
+                reason = 'the file is empty'
+            else:
+                # the file wins over an inline searchSpace, as in NNI (json() keeps both keys)
+                self.search_space = content
+        if reason is not None:
+            object.__setattr__(self, '_search_space_error', f'must be a readable JSON or YAML file, got {show(file_path)} ({reason})')
+
+    # -----------------------------------------------------------------------------------------
+    # validation
+
+    def _validate_extra(self, path: str, problems: Problems) -> None:
+        tuner_path = self._field_path('tuner', path)
+        if self.advisor is not None and self.tuner is not None and not problems.has('advisor'):
+            problems.add('advisor', 'is deprecated and cannot be set together with tuner; set only tuner (advisors go there)')
+        if self.tuner is None and not problems.has(tuner_path):
+            problems.add(tuner_path, f'not set, must be {_AlgorithmConfig._expect}')
+        directory = self.experiment_working_directory
+        directory_path = join_path(path, 'experimentWorkingDirectory')
+        if is_path(directory) and os.path.exists(directory) and not os.path.isdir(directory) and not problems.has(directory_path):
+            problems.add(directory_path, f'must be a directory, got {show(directory)}, which is a file')
+        self._validate_search_space(path, problems)
+        self._validate_algorithms(path, problems)
+
+    def _validate_search_space(self, path: str, problems: Problems) -> None:
+        space_path = join_path(path, 'searchSpace')
+        file_path = join_path(path, 'searchSpaceFile')
+        if problems.has(space_path) or problems.has(file_path):
+            return
+        error = getattr(self, '_search_space_error', None)
+        if error is not None:
+            problems.add(file_path, error)
+            return
+        if self.use_annotation is True:
+            if self.search_space_file is not None or self.search_space is not None:
+                where = file_path if self.search_space_file is not None else space_path
+                problems.add(where, 'must not be set when useAnnotation is true (annotations in the trial code define the search space)')
+            return
+        if self.search_space is None:
+            problems.add(space_path, f'not set, must be {_SEARCH_SPACE} (or set searchSpaceFile to a JSON or YAML file)')
+            return
+        where = file_path if self.search_space_file is not None else space_path
+        origin = f' (in {self.search_space_file})' if self.search_space_file is not None else ''
+        if not isinstance(self.search_space, dict):
+            problems.add(where, f'must be {_SEARCH_SPACE}, got {show(self.search_space)}{origin}')
+            return
+        validate_search_space = _search_space_validator()
+        if validate_search_space is None:
+            return
+        try:
+            valid = validate_search_space(self.search_space)
+        except ValueError as error:
+            problems.add(where, _one_line(str(error)) + origin)
+        except Exception as error:  # a validator bug must still end as a config message, not a crash
+            problems.add(where, f'cannot be validated ({type(error).__name__}: {_one_line(str(error))}){origin}')
+        else:
+            if valid is False:
+                problems.add(where, f'is not a valid search space{origin}')
+
+    def _validate_algorithms(self, path: str, problems: Problems) -> None:
+        for name, kind in (('tuner', 'tuner'), ('assessor', 'assessor')):
+            algorithm = getattr(self, name)
+            algorithm_path = self._field_path(name, path)
+            if not isinstance(algorithm, _AlgorithmConfig) or problems.has(algorithm_path):
+                continue
+            validate_algorithm_config = _algorithm_validator()
+            if validate_algorithm_config is None:
+                return
+            try:
+                messages = list(validate_algorithm_config(algorithm._to_json(), kind))
+            except Exception as error:  # a registry bug must still end as a config message
+                messages = [f'cannot be validated ({type(error).__name__}: {_one_line(str(error))})']
+            for message in messages:
+                problems.add(*_algorithm_problem(algorithm_path, str(message)))
