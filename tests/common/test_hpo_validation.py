@@ -113,6 +113,11 @@ BAD_SPACES = [
     ({"x": {"_type": "qnormal", "_value": [0, 1, -1]}}, "[mu, sigma, q] with sigma > 0 and q > 0"),
     ({"x": {"_type": "qlognormal", "_value": [0, 1]}}, "[mu, sigma, q] with sigma > 0 and q > 0"),
     ({1: {"_type": "uniform", "_value": [0, 1]}}, "parameter names must be strings"),
+    (
+        {"x": {"_type": "uniform", "_value": [-1e308, 1e308]}},
+        'x: "_value" of uniform spans a range too large',
+    ),
+    ({"x": {"_type": "randint", "_value": [-(2**63), 2**63]}}, "spans more than 2**63 - 1 integers"),
     ({"m": {"_type": "choice", "_value": [{"_name": "a", "y": 5}]}}, 'm[0].y: must be a dict with "_type"'),
 ]
 

@@ -8,7 +8,6 @@ The manager runs in its own process (``python -m nni.manager``); this class only
 from __future__ import annotations
 
 import atexit
-import contextlib
 import difflib
 import json
 import logging
@@ -229,11 +228,11 @@ class Experiment:
             except Exception as e:
                 _logger.warning('Cannot gracefully stop experiment (%s), killing NNI manager...', e)
                 launcher.stop_process(proc, KILL_GRACE)
-                launcher._mark_stopped(self.id, proc.pid)
+                launcher.mark_stopped(self.id, proc.pid)
         except KeyboardInterrupt:
             # Ctrl-C while waiting for the manager: the user wants out now, but the manager must not outlive us.
             launcher.signal_process_group(proc.pid, getattr(signal, 'SIGKILL', signal.SIGTERM))
-            launcher._mark_stopped(self.id, proc.pid)
+            launcher.mark_stopped(self.id, proc.pid)
             raise
         finally:
             self.port = None

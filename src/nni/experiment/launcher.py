@@ -40,6 +40,7 @@ __all__ = [
     'build_manager_command',
     'get_stopped_experiment_config',
     'get_stopped_experiment_config_json',
+    'mark_stopped',
     'read_token',
     'signal_process_group',
     'start_experiment',
@@ -184,7 +185,7 @@ def start_experiment(
             _logger.error('Create experiment failed: %s', e)
         if proc is not None:
             stop_process(proc, FAILED_START_GRACE)
-            _mark_stopped(exp_id, proc.pid)
+            mark_stopped(exp_id, proc.pid)
         if stderr_log is not None and not isinstance(e, ManagerStartError):
             text = _read_tail(stderr_log, stderr_offset)
             if text:
@@ -195,8 +196,12 @@ def start_experiment(
     return proc
 
 
-def _mark_stopped(exp_id: str, pid: int) -> None:
-    # Only our own entry: an entry with another pid belongs to another run of this id.
+def mark_stopped(exp_id: str, pid: int) -> None:
+    """
+    Record in the manifest that the manager ``pid`` of ``exp_id`` was killed (it could not do it itself).
+
+    Only touches the entry when it still names that pid: another pid means another run of this id.
+    """
     with contextlib.suppress(Exception):
         manifest = Experiments()
         entry = manifest.get_all_experiments().get(exp_id)

@@ -826,13 +826,15 @@ class Engine:
         if not isinstance(parameters, dict):
             raise EngineError('a customized trial needs a JSON object of hyper-parameters')
         max_trials = self.max_trial_number
-        if max_trials is not None and self._submitted + len(self._waiting) >= max_trials:
+        queued_customized = sum(1 for pending in self._waiting if pending.source == 'customized')
+        if max_trials is not None and self._submitted + queued_customized >= max_trials:
             raise EngineError('reach maxTrialNum', 500)
         record = json.dumps({'parameter_id': None, 'parameter_source': 'customized', 'parameters': parameters,
                              'parameter_index': 0})
         pending = PendingTrial(record, 'customized', sequence_id=self._next_sequence_id)
         self._next_sequence_id += 1
-        self._waiting.append(pending)
+        # a trial the user asked for goes before the tuner's suggestions
+        self._waiting.appendleft(pending)
         self.wake()
         return pending.sequence_id or 0
 

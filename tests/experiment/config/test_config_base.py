@@ -288,3 +288,34 @@ def test_path_fields_resolve_home_and_symlinks(workdir: Path, minimal, monkeypat
     data = ExperimentConfig(**minimal(trialCodeDirectory='~/link', experimentWorkingDirectory='~/exps')).json()
     assert data['trialCodeDirectory'] == str((home / 'real').resolve())
     assert data['experimentWorkingDirectory'] == str((home / 'exps').resolve())
+
+
+def test_pickle_and_deepcopy_keep_missing_fields_missing() -> None:
+    import pickle
+
+    config = ExperimentConfig(trial_command='x')
+    for clone in (copy.deepcopy(config), pickle.loads(pickle.dumps(config))):
+        assert clone == config
+        assert clone.trial_concurrency is MISSING
+
+
+def test_new_platform_plugs_into_the_registry(workdir: Path, minimal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nni.experiment.config import TrainingServiceConfig, training_service
+
+    monkeypatch.setattr(training_service, '_registry', dict(training_service._registry))
+
+    class FakeClusterConfig(TrainingServiceConfig):
+        platform: str = 'fakecluster'
+        queue: str = 'default'
+
+    assert training_service.known_platforms() == ['local', 'fakecluster']
+    config = ExperimentConfig(**minimal(trainingService={'platform': 'fakecluster', 'queue': 'gpu'}))
+    assert type(config.training_service) is FakeClusterConfig
+    assert config.json()['trainingService'] == {
+        'platform': 'fakecluster',
+        'trialCommand': 'python3 trial.py',
+        'trialCodeDirectory': str(workdir.resolve()),
+        'debug': False,
+        'queue': 'gpu',
+    }
+    assert type(ExperimentConfig('fakecluster').training_service) is FakeClusterConfig

@@ -235,7 +235,7 @@ def deformat_value(spec: ParameterSpec, value: Any) -> Any:
             x = math.exp(x)
         except OverflowError:
             x = math.inf
-    if spec.q is not None and math.isfinite(x):
+    if spec.q is not None and math.isfinite(x / spec.q):
         x = round(x / spec.q) * spec.q
     if spec.clip is not None:
         x = min(max(x, spec.clip[0]), spec.clip[1])

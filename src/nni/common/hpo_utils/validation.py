@@ -216,6 +216,10 @@ def _check_numeric(type_: str, values: list[Any], path: str) -> None:
             fail()
         if "log" in type_ and first <= 0:
             fail()
+        if not math.isfinite(second - first):
+            raise ValueError(f'{path}: "_value" of {type_} spans a range too large for a float, got {shown}')
+        if type_ == "randint" and math.ceil(second) - math.ceil(first) >= 2**63:
+            raise ValueError(f'{path}: "_value" of randint spans more than 2**63 - 1 integers, got {shown}')
     elif second <= 0:  # normal family: sigma
         fail()
     if expected_len == 3:

@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import os
 import typing
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,13 +48,18 @@ __all__ = ['ConfigBase']
 
 _Config = TypeVar('_Config', bound='ConfigBase')
 
-_hints_cache: dict[type, dict[str, Any]] = {}
+_hints_cache: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _field_hints(cls: type) -> dict[str, Any]:
     hints = _hints_cache.get(cls)
     if hints is None:
-        hints = typing.get_type_hints(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except NameError:
+            # a class defined where its annotations cannot be evaluated (names local to a
+            # function): its fields are then unchecked rather than unusable
+            hints = {field.name: Any for field in dataclasses.fields(cls)}
         _hints_cache[cls] = hints
     return hints
 
@@ -254,6 +260,11 @@ class ConfigBase:
         for name, value in self.__dict__.items():
             object.__setattr__(clone, name, copy.deepcopy(value, memo))
         return clone
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # unpickling: same as above, the sentinel comes back as a new object otherwise
+        for name, value in state.items():
+            object.__setattr__(self, name, MISSING if is_missing(value) else value)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ConfigBase):
