@@ -196,7 +196,9 @@ class ClassArgsError(ValueError):
     """Raised by :class:`ClassArgsValidator` checks when a class argument is not acceptable."""
 
 
-Rule = Callable[[Any], None]
+# A rule raises ClassArgsError on a bad value and returns True otherwise, so that it also works as a
+# callable inside a ``schema.Schema`` in validators written for NNI.
+Rule = Callable[[Any], bool]
 RuleSpec = Any  # a Rule, a type, a tuple of types, or a list of those (all must pass)
 
 
@@ -243,9 +245,10 @@ class ClassArgsValidator:
         """
         allowed = ", ".join(repr(arg) for arg in args)
 
-        def rule(value: Any) -> None:
+        def rule(value: Any) -> bool:
             if value not in args:
                 raise ClassArgsError(f"{key} should be in [{allowed}]!")
+            return True
 
         return rule
 
@@ -257,11 +260,12 @@ class ClassArgsValidator:
         (<start>, <end>)!"``.
         """
 
-        def rule(value: Any) -> None:
+        def rule(value: Any) -> bool:
             if not isinstance(value, keyType) or (isinstance(value, bool) and keyType is not bool):
                 raise ClassArgsError(f"{key} should be {keyType.__name__} type!")
             if (start is not None and value < start) or (end is not None and value > end):
                 raise ClassArgsError(f"{key} should be in range of ({start}, {end})!")
+            return True
 
         return rule
 
@@ -271,11 +275,12 @@ class ClassArgsValidator:
         Error texts: ``"<key> should be a string!"``, ``"<key> path does not exist!"``.
         """
 
-        def rule(value: Any) -> None:
+        def rule(value: Any) -> bool:
             if not isinstance(value, str):
                 raise ClassArgsError(f"{key} should be a string!")
             if not os.path.exists(value):
                 raise ClassArgsError(f"{key} path does not exist!")
+            return True
 
         return rule
 

@@ -183,6 +183,8 @@ def test_class_args_validator(tmp_path: Any) -> None:
     validator.check(
         {"mode": "a", "size": 10, "rate": 0.5, "path": str(tmp_path), "seed": 1, "both": 2}, rules
     )
+    # Rules return True on success so that validators built on the `schema` library can use them.
+    assert rules["mode"]("a") is True and rules["size"](3) is True and rules["path"](str(tmp_path)) is True
     cases = [
         ({"mode": "c"}, "mode should be in ['a', 'b']!"),
         ({"size": 1.0}, "size should be int type!"),
