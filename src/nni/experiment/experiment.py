@@ -11,6 +11,7 @@ import atexit
 import difflib
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -166,18 +167,14 @@ class Experiment:
         run_mode
             ``Background``/``Foreground`` stop the manager when Python exits; ``Detach`` leaves it running.
         """
-        if self._tuner is not None:
-            raise NotImplementedError(
-                'Experiment(tuner_instance, training_service): running a tuner object inside this Python process '
-                'is not implemented yet (it is coming). For now configure the tuner in experiment.config.tuner '
-                '(a builtin name, or class_name and code_directory of your Tuner subclass).'
-            )
         if self.config is None:
             raise RuntimeError('Experiment has no config: pass an ExperimentConfig or a platform name to Experiment()')
         if self._proc is not None and self._proc.poll() is None:
             raise RuntimeError(f'Experiment {self.id} is already running on port {self.port}')
         run_mode = RunMode(run_mode)
 
+        if self._tuner is not None:
+            self._describe_in_process_tuner()
         config = self.config.canonical_copy()
         if getattr(config, 'use_annotation', False):
             raise RuntimeError('NNI annotation is not supported by Python experiment API.')
@@ -188,8 +185,11 @@ class Experiment:
         try:
             self._start_logging(config, debug)
             self._proc = launcher.start_experiment(
-                self._action, self.id, config, port, debug, run_mode, self.url_prefix, None, []
+                self._action, self.id, config, port, debug, run_mode, self.url_prefix,
+                'in-process' if self._tuner is not None else None, []
             )
+            if self._tuner is not None:
+                self._start_tuner_bridge(port, str(config.experiment_working_directory))
         except BaseException:
             atexit.unregister(self.stop)
             self._stop_logging()
@@ -217,6 +217,26 @@ class Experiment:
             self._stop_logging()
         _logger.info('Experiment stopped.')
 
+    def _describe_in_process_tuner(self) -> None:
+        # The manager stores a tuner entry like any other; this one names the object's class and
+        # is never imported there (the manager is told the tuner runs in this process).
+        from .config import CustomAlgorithmConfig
+
+        assert self.config is not None
+        tuner_class = type(self._tuner)
+        self.config.tuner = CustomAlgorithmConfig(
+            class_name=f'{tuner_class.__module__}.{tuner_class.__qualname__}', code_directory=os.getcwd(),
+            class_args={})
+
+    def _start_tuner_bridge(self, port: int, exp_dir: str) -> None:
+        from nni.runtime.tuner_bridge import TunerBridge
+
+        token = launcher.read_token(exp_dir, self.id)
+        if token is None:
+            raise RuntimeError(f'experiment {self.id} has no token file; cannot connect the in-process tuner')
+        self._tuner_bridge = TunerBridge(port, self.url_prefix, token, self._tuner)
+        self._tuner_bridge.start()
+
     def _stop_nni_manager(self) -> None:
         proc = self._proc
         if proc is None:
@@ -235,6 +255,10 @@ class Experiment:
             launcher.mark_stopped(self.id, proc.pid)
             raise
         finally:
+            bridge = getattr(self, '_tuner_bridge', None)
+            if bridge is not None:
+                bridge.stop()
+                self._tuner_bridge = None
             self.port = None
             self._proc = None
             self._exp_dir = None

@@ -35,16 +35,17 @@ def parse_args(argv: list[str] | None = None) -> ManagerOptions:
     parser.add_argument('--url-prefix', default='')
     parser.add_argument('--bind-address', default='127.0.0.1',
                         help='address to listen on; 0.0.0.0 to reach the portal from other machines')
+    parser.add_argument('--tuner-command-channel', default=None,
+                        help='the tuner runs in the launching process and talks to /tuner/commands')
     # accepted for compatibility with NNI's launcher and ignored
     parser.add_argument('--mode', default=None)
     parser.add_argument('--python-interpreter', default=None)
-    parser.add_argument('--tuner-command-channel', default=None)
     args = parser.parse_args(argv)
     directory = Path(args.experiments_directory).expanduser().resolve()
     return ManagerOptions(
         experiment_id=args.experiment_id, port=args.port, action=args.action, experiments_directory=directory,
         log_level=args.log_level, foreground=args.foreground == 'true', url_prefix=args.url_prefix.strip('/'),
-        bind_address=args.bind_address)
+        bind_address=args.bind_address, external_tuner=bool(args.tuner_command_channel))
 
 
 class _ThreadFilter(logging.Filter):
@@ -58,7 +59,7 @@ class _ThreadFilter(logging.Filter):
 
 
 def setup_logging(options: ManagerOptions) -> None:
-    from .dispatcher import DISPATCHER_THREAD_NAME
+    from nni.runtime.msg_dispatcher import DISPATCHER_THREAD_NAME
 
     log_dir = options.experiments_directory / options.experiment_id / 'log'
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 It owns the experiment status, the trial records and the waiting queue; it writes every state
 change to the store before acting on it or acknowledging it; it talks to the algorithms through
-the :class:`~nni.manager.dispatcher.Dispatcher` and to trials through a training service.
+the :class:`~nni.runtime.msg_dispatcher.Dispatcher` and to trials through a training service.
 
 Scheduling is event driven: a trial's exit, a tuner's answer or a REST update wakes the
 scheduler at once, and a one-second tick accounts for the experiment duration.
@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dispatcher import Dispatcher
+from nni.runtime.msg_dispatcher import Dispatcher
+
+from .external_tuner import ExternalDispatcher
 from .store import ExperimentStore, MetricRow, now_ms
 from .training_service.base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
 from .trial_records import TERMINAL_STATUSES, TrialRecord
@@ -115,6 +117,8 @@ class ManagerOptions:
     foreground: bool = False
     url_prefix: str = ''
     bind_address: str = '127.0.0.1'
+    #: the tuner lives in the launching process (legacy ``Experiment(tuner, 'local')``)
+    external_tuner: bool = False
 
 
 class Engine:
@@ -268,6 +272,7 @@ class Engine:
         for folder in ('db', 'log', 'checkpoint', 'trials'):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         self.store = self._open_store(create=True)
+        self._write_token()
         if self.store.latest_profile() is not None:
             raise EngineError(f'experiment {self.experiment_id} already exists in {self.root}; resume it instead',
                               409)
@@ -280,6 +285,7 @@ class Engine:
         if self.status != 'INITIALIZED':
             raise EngineError(f'experiment {self.experiment_id} is already {self.status}', 409)
         self.store = self._open_store(create=False)
+        self._write_token()
         self._load_from_store()
         self._prepare_resumed_trials()
         if self._end_time is not None and not self._limit_reached():
@@ -296,9 +302,20 @@ class Engine:
         self._load_from_store()
         self._set_status('VIEWED')
 
+    def _write_token(self) -> None:
+        # readable by the owner only: it authorises trials and, off loopback, REST edits
+        path = self.root / 'db' / 'token'
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(self.token)
+
     def _validated(self, config: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(config, dict):
             raise EngineError('the experiment config must be a JSON object')
+        external_tuner = config.get('tuner') if self.options.external_tuner else None
+        if self.options.external_tuner:
+            # the tuner object lives in the launching process: its class need not be importable here
+            config = dict(config, tuner={'name': 'Random'})
         try:
             from nni.experiment.config import ExperimentConfig
 
@@ -306,6 +323,8 @@ class Engine:
             params = canonical.json()
         except (ValueError, TypeError, AttributeError) as error:
             raise EngineError(f'invalid experiment config: {error}') from error
+        if self.options.external_tuner:
+            params['tuner'] = external_tuner or {'className': 'unknown.InProcessTuner', 'classArgs': {}}
         if params.get('useAnnotation'):
             raise EngineError('useAnnotation configs must be started with nnictl, which rewrites the trial code')
         return params
@@ -395,12 +414,15 @@ class Engine:
                 self.critical_error(problem)
                 return
         tuner_config = self.params.get('tuner') or self.params.get('advisor')
-        if not tuner_config:
+        if not tuner_config and not self.options.external_tuner:
             self.critical_error('the config has no tuner')
             return
         include_intermediate = bool((self.params.get('deprecated') or {}).get('includeIntermediateResults'))
-        self.dispatcher = Dispatcher(tuner_config, self.params.get('assessor'), self._from_dispatcher_thread,
-                                     first_parameter_id, include_intermediate)
+        if self.options.external_tuner:
+            self.dispatcher = ExternalDispatcher(self.critical_error)
+        else:
+            self.dispatcher = Dispatcher(tuner_config, self.params.get('assessor'), self._from_dispatcher_thread,
+                                         first_parameter_id, include_intermediate)
         self._set_status('RUNNING')
         self.dispatcher.start()
         self.dispatcher.command('IN', json.dumps(self.params.get('searchSpace') or {}))
@@ -857,6 +879,25 @@ class Engine:
         assert self.training_service is not None
         await self.training_service.kill(trial_id)
 
+    async def tuner_commands(self, wait_s: float) -> list[tuple[str, str]]:
+        """Commands for a tuner running in the launching process (long poll)."""
+        if not isinstance(self.dispatcher, ExternalDispatcher):
+            raise EngineError('this experiment does not run its tuner in the launching process', 409)
+        return await self.dispatcher.fetch(wait_s)
+
+    def tuner_answers(self, answers: Any) -> None:
+        """Answers (``TR``, ``NO``, ``ID``, ``KI``, ``ER``) of a tuner running in the launching process."""
+        if not isinstance(self.dispatcher, ExternalDispatcher):
+            raise EngineError('this experiment does not run its tuner in the launching process', 409)
+        if not isinstance(answers, list) or not all(
+                isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item)
+                for item in answers):
+            raise EngineError('tuner answers must be a list of [code, content] string pairs')
+        for code, content in answers:
+            if code == 'ER':
+                self.dispatcher.failed = True
+            self._on_dispatcher_command(code, content)
+
     def trial_jobs(self, status: str | None = None) -> list[dict[str, Any]]:
         return [record.to_rest() for record in self.trials.values() if status is None or record.status == status]
 
@@ -921,7 +962,9 @@ class Engine:
             self._set_status('STOPPING')
         if self._scheduler_task is not None:
             self._scheduler_task.cancel()
-        if self.dispatcher is not None:
+        if isinstance(self.dispatcher, ExternalDispatcher):
+            self.dispatcher.stop()
+        elif self.dispatcher is not None:
             await asyncio.to_thread(self.dispatcher.stop, 30.0)
         if self.training_service is not None:
             try:

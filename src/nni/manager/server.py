@@ -243,6 +243,22 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
             return Response(b'', status_code=410)
         return _json({'type': 'parameter', 'parameter': record})
 
+    async def tuner_commands(request: Request) -> Response:
+        if request.headers.get('x-nni-token') != engine.token:
+            return _error('bad or missing experiment token', 403)
+        try:
+            wait_s = min(max(float(request.query_params.get('wait', '1')), 0.0), 25.0)
+        except ValueError as error:
+            raise EngineError('wait must be a number of seconds') from error
+        commands = await engine.tuner_commands(wait_s)
+        return _json([list(command) for command in commands])
+
+    async def tuner_answers(request: Request) -> Response:
+        if request.headers.get('x-nni-token') != engine.token:
+            return _error('bad or missing experiment token', 403)
+        engine.tuner_answers(await _body_json(request))
+        return _empty()
+
     async def portal(request: Request) -> Response:
         relative = request.path_params.get('path', '')
         if STATIC_DIR.is_dir():
@@ -287,6 +303,8 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
         Route('/logs/{filename}', logs, methods=['GET']),
         Route('/env/{env_id}/{trial_id}', guarded(trial_channel_put), methods=['PUT']),
         Route('/env/{env_id}/{trial_id}', guarded(trial_channel_get), methods=['GET']),
+        Route('/tuner/commands', guarded(tuner_commands), methods=['GET']),
+        Route('/tuner/answers', guarded(tuner_answers), methods=['POST']),
         Route('/', portal, methods=['GET']),
         Route('/{path:path}', portal, methods=['GET']),
     ]

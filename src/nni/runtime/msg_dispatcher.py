@@ -1,4 +1,7 @@
-"""Drives the tuner and assessor with NNI's dispatcher commands, off the event loop.
+"""Drives the tuner and assessor with NNI's dispatcher commands, in a worker thread.
+
+The manager runs it next to its event loop; the legacy ``Experiment(tuner, 'local')`` form runs
+it in the user's process, bridged to the manager over HTTP (:mod:`nni.runtime.tuner_bridge`).
 
 The engine puts ``(code, content)`` commands (``IN``, ``GE``, ``ME``, ``EN``, ``SS``, ``FD``,
 ``AD``, ``TE``) on a queue; one worker thread runs the algorithms and answers with ``ID``,
@@ -60,9 +63,9 @@ class Dispatcher:
         last intermediate result is given to the tuner as the final one.
     """
 
-    def __init__(self, tuner_config: dict[str, Any], assessor_config: dict[str, Any] | None,
+    def __init__(self, tuner_config: dict[str, Any] | None, assessor_config: dict[str, Any] | None,
                  send: SendCallback, first_parameter_id: int = 0,
-                 include_intermediate_results: bool = False) -> None:
+                 include_intermediate_results: bool = False, tuner: Any = None, assessor: Any = None) -> None:
         self._tuner_config = tuner_config
         self._assessor_config = assessor_config
         self._send = send
@@ -70,8 +73,9 @@ class Dispatcher:
         self._include_intermediate = include_intermediate_results
         self._commands: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=DISPATCHER_THREAD_NAME, daemon=True)
-        self.tuner: Any = None
-        self.assessor: Any = None
+        # algorithm objects given directly (the legacy ``Experiment(tuner, 'local')`` form)
+        self.tuner: Any = tuner
+        self.assessor: Any = assessor
         # parameter id -> parameters, for every suggestion of this run and every resumed trial
         self._parameters: dict[Any, Any] = {}
         self._resumed_ids: set[Any] = set()
@@ -142,10 +146,13 @@ class Dispatcher:
     def _create_algorithms(self) -> None:
         from nni.algorithms.hpo.registry import create_algorithm
 
-        self.tuner = create_algorithm(self._tuner_config, 'tuner')
+        if self.tuner is None:
+            if not self._tuner_config:
+                raise AlgorithmError('the config has no tuner')
+            self.tuner = create_algorithm(self._tuner_config, 'tuner')
         if self.tuner is None:
             raise AlgorithmError('the tuner class returned no instance')
-        if self._assessor_config:
+        if self.assessor is None and self._assessor_config:
             self.assessor = create_algorithm(self._assessor_config, 'assessor')
         _logger.info('tuner %s ready%s', type(self.tuner).__name__,
                      f', assessor {type(self.assessor).__name__}' if self.assessor is not None else '')
