@@ -31,8 +31,8 @@ from nni.runtime.msg_dispatcher import Dispatcher
 from .external_tuner import ExternalDispatcher
 from .store import ExperimentStore, MetricRow, now_ms
 from .training_service.base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
-from .trial_records import TERMINAL_STATUSES, TrialRecord
 from .trial_metrics_file import read_metrics_file
+from .trial_records import TERMINAL_STATUSES, TrialRecord
 
 _logger = logging.getLogger('nni.manager')
 

@@ -181,7 +181,7 @@ class Dispatcher:
         except NoMoreTrialError:
             generated = []
         generated = list(generated or [])
-        for parameter_id, parameters in zip(ids, generated):
+        for parameter_id, parameters in zip(ids, generated, strict=False):
             self._send_trial(parameter_id, parameters)
         if len(generated) < count:
             self._send('NO', '')

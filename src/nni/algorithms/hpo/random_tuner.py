@@ -25,7 +25,8 @@ from nni.common.hpo_utils import (
     validate_search_space,
 )
 from nni.tuner import Tuner
-from nni.utils import ClassArgsValidator
+
+from .validators import RandomClassArgsValidator
 
 __all__ = ["RandomClassArgsValidator", "RandomTuner"]
 
@@ -141,8 +142,3 @@ def _try_format(item: dict[str, Any], space: FormattedSearchSpace) -> FormattedP
         return None
 
 
-class RandomClassArgsValidator(ClassArgsValidator):
-    """Checks ``classArgs`` of ``Random``: optional ``optimize_mode`` (str) and ``seed`` (int)."""
-
-    def validate_class_args(self, **kwargs: Any) -> None:
-        self.check(kwargs, {"optimize_mode": str, "seed": (int, type(None))})

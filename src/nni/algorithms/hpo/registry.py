@@ -68,10 +68,10 @@ BUILTIN_ALGORITHMS: dict[str, dict[str, Any]] = {
         _meta("PPO", "tuner", "ppo_tuner.PPOTuner", "ppo_tuner.PPOClassArgsValidator", alias="PPOTuner"),
         _meta("SMAC", "tuner", "smac_tuner.SMACTuner", "smac_tuner.SMACClassArgsValidator"),
         # NNI registers no validator for TPE; ours catches bad class args before the experiment starts.
-        _meta("TPE", "tuner", "tpe_tuner.TpeTuner", "tpe_tuner.TpeClassArgsValidator"),
+        _meta("TPE", "tuner", "tpe_tuner.TpeTuner", "validators.TpeClassArgsValidator"),
         _meta("TPE_legacy", "tuner", "hyperopt_tuner.HyperoptTuner", "hyperopt_tuner.HyperoptClassArgsValidator",
               class_args={"algorithm_name": "tpe"}),
-        _meta("Random", "tuner", "random_tuner.RandomTuner", "random_tuner.RandomClassArgsValidator"),
+        _meta("Random", "tuner", "random_tuner.RandomTuner", "validators.RandomClassArgsValidator"),
         _meta("Anneal", "tuner", "hyperopt_tuner.HyperoptTuner", "hyperopt_tuner.HyperoptClassArgsValidator",
               class_args={"algorithm_name": "anneal"}),
         _meta("Evolution", "tuner", "evolution_tuner.EvolutionTuner", "evolution_tuner.EvolutionClassArgsValidator"),

@@ -1,0 +1,111 @@
+"""Class-args validators of the builtin algorithms, kept free of numpy.
+
+Checking a config (in the launching process and again in the manager) must not import numpy or
+the tuners themselves: that would add a tenth of a second to every ``Experiment.start()``. The
+tuner modules re-export their validator, so NNI's paths (``tpe_tuner.TpeClassArgsValidator``)
+still work. A new builtin adds its validator here and points the registry at it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, Literal, NamedTuple
+
+from nni.utils import ClassArgsValidator
+
+__all__ = ['RandomClassArgsValidator', 'TpeArguments', 'TpeClassArgsValidator']
+
+
+class TpeArguments(NamedTuple):
+    """Tuning knobs of :class:`TpeTuner` (class arg ``tpe_args``).
+
+    Attributes
+    ----------
+    constant_liar_type
+        Loss assumed for trials still running when suggesting in parallel: ``'best'`` (lowest loss
+        seen), ``'worst'`` (highest) or ``'mean'``; ``None`` disables the liar.
+    n_startup_jobs
+        Number of results a parameter needs before TPE models it; until then it is drawn at random.
+    n_ei_candidates
+        Candidates drawn from the "good" density per parameter; the best ratio wins.
+    linear_forgetting
+        The newest this-many observations of a group have full weight; older ones ramp down.
+    prior_weight
+        Weight of the search space's prior in each density.
+    gamma
+        Share of "good" observations: ``ceil(gamma * sqrt(n))``, at most ``linear_forgetting``.
+    """
+
+    constant_liar_type: Literal['best', 'worst', 'mean'] | None = "best"
+    n_startup_jobs: int = 20
+    n_ei_candidates: int = 24
+    linear_forgetting: int = 25
+    prior_weight: float = 1.0
+    gamma: float = 0.25
+
+
+def _check_arguments(args: TpeArguments) -> TpeArguments:
+    liar = args.constant_liar_type
+    if isinstance(liar, str) and liar.lower() == "none":
+        args = args._replace(constant_liar_type=None)
+    elif liar not in ("best", "worst", "mean", None):
+        raise ValueError(f"tpe_args.constant_liar_type must be 'best', 'worst', 'mean' or None, got {liar!r}")
+    if not _is_int(args.n_startup_jobs) or args.n_startup_jobs < 0:
+        raise ValueError(f"tpe_args.n_startup_jobs must be an integer >= 0, got {args.n_startup_jobs!r}")
+    if not _is_int(args.n_ei_candidates) or args.n_ei_candidates < 1:
+        raise ValueError(f"tpe_args.n_ei_candidates must be an integer >= 1, got {args.n_ei_candidates!r}")
+    if not _is_int(args.linear_forgetting) or args.linear_forgetting < 1:
+        raise ValueError(
+            f"tpe_args.linear_forgetting must be an integer >= 1, got {args.linear_forgetting!r}"
+        )
+    if not _is_number(args.prior_weight) or not args.prior_weight > 0:
+        raise ValueError(f"tpe_args.prior_weight must be a number > 0, got {args.prior_weight!r}")
+    if not _is_number(args.gamma) or not 0 < args.gamma <= 1:
+        raise ValueError(f"tpe_args.gamma must be a number in (0, 1], got {args.gamma!r}")
+    return args
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+
+class RandomClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``Random``: optional ``optimize_mode`` (str) and ``seed`` (int)."""
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(kwargs, {"optimize_mode": str, "seed": (int, type(None))})
+
+
+class TpeClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``TPE``: ``optimize_mode``, ``seed`` and ``tpe_args``, all optional."""
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": self.choices("optimize_mode", "maximize", "minimize"),
+                "seed": (int, type(None)),
+                "tpe_args": [(dict, type(None)), _check_tpe_args],
+            },
+        )
+
+
+def _check_tpe_args(value: dict[str, Any] | None) -> None:
+    if not value:
+        return
+    unknown = sorted(set(value) - set(TpeArguments._fields))
+    if unknown:
+        raise ValueError(
+            f"tpe_args has unknown field(s) {_names(unknown)}; known: {_names(TpeArguments._fields)}"
+        )
+    _check_arguments(TpeArguments(**value))
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(names)
