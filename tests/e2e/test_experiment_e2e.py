@@ -271,3 +271,17 @@ def test_view_and_connect(make_experiment):
             connected.update_trial_concurrency(3)
     finally:
         viewer.stop()
+
+
+def test_max_experiment_duration_stops_new_trials(make_experiment):
+    space = {'x': {'_type': 'randint', '_value': [0, 10]}, 'y': {'_type': 'choice', '_value': [0]},
+             'sleep': {'_type': 'choice', '_value': [1.5]}}
+    experiment = make_experiment(space, trial_concurrency=1, max_trial_number=100,
+                                 max_experiment_duration='3s')
+    assert experiment.run(free_port()) is True
+    trials = experiment.list_trial_jobs()
+    # about two 1.5 s trials fit in 3 s; the one running at the limit finishes normally
+    assert 1 <= len(trials) <= 4
+    assert {trial.status for trial in trials} == {'SUCCEEDED'}
+    profile = experiment.get_experiment_profile()
+    assert profile['execDuration'] >= 3

@@ -133,19 +133,16 @@ def test_detach_writes_nnictl_logs(fake_manager: FakeManager, stub_config: StubC
         assert lines[1].startswith('Experiment det start: ')
 
 
-def test_websocket_platform_needs_second_port(
+def test_remote_platform_needs_no_second_port(
     fake_manager: FakeManager, stub_config: StubConfig, port: int
 ) -> None:
+    # NNI refused a busy port+1 for remote-like platforms; our manager uses one port only
     stub_config.training_service = SimpleNamespace(platform='remote')
     with socket.socket() as busy:
         busy.bind(('127.0.0.1', port + 1))
         busy.listen()
-        with pytest.raises(RuntimeError, match=rf'^Port {port + 1} is not idle \(remote requires an additional port\)$'):
-            start_experiment('create', 'ws', stub_config, port, False, 'background', None)
-        # view does not open the second port
-        proc = start_experiment('view', 'ws', stub_config, port, False, 'background', None)
+        proc = start_experiment('create', 'ws', stub_config, port, False, 'background', None)
         _stop(proc)
-    assert fake_manager.starts()[0]['argv'][5] == 'view'
 
 
 def test_hybrid_platform_name(fake_manager: FakeManager, stub_config: StubConfig, port: int) -> None:
@@ -370,3 +367,18 @@ def test_manager_env_points_at_this_nni(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(launcher, '_site_dirs', lambda: {str(launcher._PACKAGE_ROOT)})
     assert launcher._manager_env()['PYTHONPATH'] == '/some/where'
     assert (launcher._PACKAGE_ROOT / 'nni' / 'experiment' / 'launcher.py').is_file()
+
+
+@pytest.mark.parametrize(('manager_ip', 'expected'), [(None, None), ('127.0.0.1', None),
+                                                      ('192.0.2.10', '0.0.0.0')])
+def test_manager_listens_beyond_loopback_only_for_a_remote_manager_ip(
+    fake_manager: FakeManager, stub_config: StubConfig, port: int, manager_ip, expected
+) -> None:
+    stub_config.nni_manager_ip = manager_ip
+    proc = start_experiment('create', 'bind', stub_config, port, False, 'background', None)
+    _stop(proc)
+    argv = fake_manager.starts()[0]['argv']
+    if expected is None:
+        assert '--bind-address' not in argv
+    else:
+        assert argv[argv.index('--bind-address') + 1] == expected

@@ -62,7 +62,6 @@ POLL_INTERVAL = 0.01
 FAILED_START_GRACE = 2.0
 
 # Platforms whose NNI manager opened a second (websocket) port at port + 1.
-_WEBSOCKET_PLATFORMS = {'hybrid', 'remote', 'openpai', 'kubeflow', 'frameworkcontroller', 'adl'}
 
 # src/nni/experiment/launcher.py -> the folder that holds the "nni" package.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -134,8 +133,11 @@ def start_experiment(
     root = Path(exp_dir, exp_id)
 
     _ensure_port_idle(port)
-    if action != 'view' and platform in _WEBSOCKET_PLATFORMS:
-        _ensure_port_idle(port + 1, f'{platform} requires an additional port')
+    # NNI also demanded port+1 for remote-like platforms (its websocket); our manager serves
+    # everything on one port, so that check would only refuse good ports.
+    if bind_address is None and _is_remote_address(getattr(config, 'nni_manager_ip', None)):
+        # trials on other machines must reach the manager at nniManagerIp
+        bind_address = '0.0.0.0'
 
     log_dir = root / 'log'
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -401,6 +403,12 @@ def _read_tail(path: Path, offset: int = 0, limit: int = 4000) -> str:
             return f.read().decode('utf-8', errors='replace').strip()
     except OSError:
         return ''
+
+
+def _is_remote_address(address: str | None) -> bool:
+    if not address:
+        return False
+    return not (address == 'localhost' or address.startswith('127.') or address == '::1')
 
 
 def read_token(exp_dir: str | os.PathLike[str], exp_id: str) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
+from . import portal_api
 from .engine import Engine, EngineError
 
 _logger = logging.getLogger('nni.manager.rest')
@@ -74,6 +74,8 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
             if mutating and not _trusted(request, engine):
                 return _error('this manager listens beyond loopback: mutating calls need the '
                               'experiment token in the X-NNI-Token header', 403)
+            if mutating and _cross_site(request):
+                return _error('cross-site request refused: the Origin header does not match this server', 403)
             try:
                 return await handler(request)
             except EngineError as error:
@@ -136,6 +138,8 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
         return _json(engine.job_statistics())
 
     async def list_trials(request: Request) -> Response:
+        if portal_api.wants_paging(request):
+            return await portal_api.paged_trial_jobs(request, portal_data)
         return _json(engine.trial_jobs(request.query_params.get('status')))
 
     async def add_trial(request: Request) -> Response:
@@ -261,18 +265,16 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
 
     async def portal(request: Request) -> Response:
         relative = request.path_params.get('path', '')
-        if STATIC_DIR.is_dir():
-            candidate = (STATIC_DIR / relative).resolve()
-            if relative and candidate.is_file() and STATIC_DIR in candidate.parents:
-                media_type = mimetypes.guess_type(candidate.name)[0] or 'application/octet-stream'
-                return FileResponse(candidate, media_type=media_type)
-            index = STATIC_DIR / 'index.html'
-            if index.is_file():
-                return FileResponse(index, media_type='text/html')
+        response = portal_api.static_response(request, relative) or portal_api.index_response(
+            engine.options.url_prefix)
+        if response is not None:
+            return response
         return PlainTextResponse(
             f'NNI experiment {engine.experiment_id}: {engine.status}. REST API at /api/v1/nni/.')
 
+    portal_data = portal_api.PortalData(engine)
     api_routes = [
+        *portal_api.portal_routes(engine, portal_data, guarded),
         Route('/version', guarded(version), methods=['GET']),
         Route('/check-status', guarded(check_status), methods=['GET']),
         Route('/experiment', guarded(get_experiment), methods=['GET']),
@@ -312,6 +314,18 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
     if prefix:
         routes = [Mount(f'/{prefix}', routes=routes)]
     return Starlette(routes=routes)
+
+
+def _cross_site(request: Request) -> bool:
+    # A web page on another site can make the user's browser POST here (a "simple" request needs no
+    # CORS preflight), and loopback callers need no token; browsers name the page's origin, so a
+    # mismatch with our own host refuses the forgery. Non-browser clients send no Origin.
+    origin = request.headers.get('origin')
+    if not origin:
+        return False
+    from urllib.parse import urlsplit
+
+    return urlsplit(origin).netloc.lower() != request.headers.get('host', '').lower()
 
 
 def _trusted(request: Request, engine: Engine) -> bool:

@@ -191,3 +191,25 @@ class ExperimentStore:
             query += ' WHERE ' + ' AND '.join(clauses)
         query += ' ORDER BY rowid'
         return [MetricRow(*row) for row in self._db.execute(query, args)]
+
+    def metrics_after(self, rowid: int, metric_type: str | None = None) -> list[tuple[int, MetricRow]]:
+        """``(rowid, metric)`` pairs written after ``rowid``, so a reader can follow the table incrementally."""
+        query = 'SELECT rowid, timestamp, trialJobId, parameterId, type, sequence, data FROM MetricData WHERE rowid > ?'
+        args: list[Any] = [rowid]
+        if metric_type is not None:
+            query += ' AND type = ?'
+            args.append(metric_type)
+        query += ' ORDER BY rowid'
+        return [(row[0], MetricRow(*row[1:])) for row in self._db.execute(query, args)]
+
+    # change detection --------------------------------------------------------------------
+
+    def change_marker(self) -> tuple[int, int]:
+        """Highest row ids of ``TrialJobEvent`` and ``MetricData``.
+
+        Rows are only ever appended, so the pair changes with every trial event or metric; reading it
+        is two index look-ups, cheap enough for every poll of the web portal.
+        """
+        events = self._db.execute('SELECT max(rowid) FROM TrialJobEvent').fetchone()[0] or 0
+        metrics = self._db.execute('SELECT max(rowid) FROM MetricData').fetchone()[0] or 0
+        return events, metrics
