@@ -285,3 +285,17 @@ def test_max_experiment_duration_stops_new_trials(make_experiment):
     assert {trial.status for trial in trials} == {'SUCCEEDED'}
     profile = experiment.get_experiment_profile()
     assert profile['execDuration'] >= 3
+
+
+def test_trials_die_with_a_sigkilled_manager(make_experiment, monkeypatch):
+    tag = f'nni-pdeathsig-{os.getpid()}-{time.time_ns()}'
+    monkeypatch.setenv('TRIAL_SLEEP', '60')
+    experiment = make_experiment(trial_concurrency=2, max_trial_number=2)
+    experiment.config.trial_command = f'{experiment.config.trial_command} {tag}'
+    experiment.start(free_port())
+    wait_for(lambda: len(processes_with_tag(tag)) == 2, timeout=30)
+    manager_pid = experiment._proc.pid
+    os.kill(manager_pid, signal.SIGKILL)
+    wait_for(lambda: not processes_with_tag(tag), timeout=15)
+    experiment.port = None
+    experiment._proc = None

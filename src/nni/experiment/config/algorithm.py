@@ -20,7 +20,7 @@ __all__ = ['AlgorithmConfig', 'CustomAlgorithmConfig']
 PLACEHOLDER_NAME = '_none_'
 
 # Keys of the legacy v1 algorithm sections and what replaced them.
-_V1_FIELDS = {
+_V1_FIELDS: dict[str, str | None] = {
     'builtintunername': 'name',
     'builtinassessorname': 'name',
     'builtinadvisorname': 'name',
@@ -57,15 +57,11 @@ class _AlgorithmConfig(ConfigBase):
     code_directory: PathLike | None = checked(_CODE_DIRECTORY, is_path, default=None)
     class_args: dict[str, Any] | None = checked(_CLASS_ARGS, is_str_key_dict, default=None)
 
+    _legacy_fields = _V1_FIELDS
+
     @classmethod
     def _equality_class(cls) -> type:
         return _AlgorithmConfig
-
-    @classmethod
-    def _unknown_field_message(cls, key: Any) -> str:
-        if isinstance(key, str) and key.lower().replace('_', '') in _V1_FIELDS:
-            return f'is a legacy (v1) field, use {_V1_FIELDS[key.lower().replace("_", "")]} instead'
-        return super()._unknown_field_message(key)
 
     def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
         # A custom class without codeDirectory is looked up from the config's folder (NNI

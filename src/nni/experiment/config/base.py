@@ -120,6 +120,10 @@ class ConfigBase:
     #: Words completing "must be ..." in messages about a field holding this class.
     _expect: str | None = None
 
+    #: Keys of the legacy v1 YAML that users may still write here, normalised (lower case, no
+    #: underscores) -> what replaced them (None: dropped in v2). Reported instead of a guess.
+    _legacy_fields: dict[str, str | None] = {}
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # init: we match keys ourselves; eq/repr: ours know about MISSING and class families
@@ -167,6 +171,11 @@ class ConfigBase:
     @classmethod
     def _unknown_field_message(cls, key: Any) -> str:
         names = cls._field_names()
+        if isinstance(key, str) and normalize_key(key) in cls._legacy_fields:
+            replacement = cls._legacy_fields[normalize_key(key)]
+            if replacement is None:
+                return 'is a legacy (v1) field that is no longer supported; remove it'
+            return f'is a legacy (v1) field, use {replacement} instead'
         if isinstance(key, str):
             suggestion = closest_name(key, names)
             if suggestion is not None:
@@ -462,6 +471,12 @@ class ConfigBase:
         TypeError
             If the file does not hold a mapping.
         """
+        file_path, data = cls._read_file(path)
+        return cls._from_file_data(data, file_path.parent)
+
+    @staticmethod
+    def _read_file(path: str | os.PathLike[str]) -> tuple[Path, dict[Any, Any]]:
+        """The absolute path of a config file and the mapping it holds."""
         file_path = Path(os.path.abspath(os.fspath(path)))
         text = file_path.read_text(encoding='utf-8')
         try:
@@ -470,10 +485,15 @@ class ConfigBase:
             raise ConfigError([(str(file_path), f'is not valid YAML or JSON: {error}')]) from None
         if not isinstance(data, dict):
             raise TypeError(f'Content of config file {file_path} is not a dict/object')
+        return file_path, data
+
+    @classmethod
+    def _from_file_data(cls: type[_Config], data: Mapping[Any, Any], folder: Path) -> _Config:
+        """Build from a file's mapping; unknown names raise, with every other problem listed too."""
         problems = Problems()
-        with config_base_path(file_path.parent):
+        with config_base_path(folder):
             config = cls.__new__(cls)
-            config._init_fields(data, file_path.parent, '', problems)
+            config._init_fields(data, folder, '', problems)
         if problems:
             config._checked_copy(problems)
             problems.raise_if_any(UnknownFieldError)

@@ -284,16 +284,6 @@ class ExperimentConfig(ConfigBase):
             if getattr(self, name) is None:
                 setattr(self, name, _AlgorithmConfig(name=PLACEHOLDER_NAME, class_args={}))
 
-    @classmethod
-    def _unknown_field_message(cls, key: Any) -> str:
-        if isinstance(key, str):
-            normal = key.lower().replace('_', '')
-            if normal in _V1_FIELDS:
-                replacement = _V1_FIELDS[normal]
-                if replacement is None:
-                    return 'is a legacy (v1) field that is no longer supported; remove it'
-                return f'is a legacy (v1) field, use {replacement} instead'
-        return super()._unknown_field_message(key)
 
     # -----------------------------------------------------------------------------------------
     # canonical form

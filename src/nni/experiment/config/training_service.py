@@ -16,6 +16,7 @@ from .base import ConfigBase
 from .utils.internal import (
     Problems,
     checked,
+    closest_name,
     is_bool,
     is_non_empty_str,
     is_non_negative_int,
@@ -29,11 +30,24 @@ from .utils.public import PathLike
 
 __all__ = ['TrainingServiceConfig', 'BUILTIN_PLATFORMS', 'known_platforms', 'training_service_config_class']
 
-#: Built-in platform name -> module defining its config class.
-#: The remaining NNI platforms (remote, openpai, aml, dlc, kubeflow, frameworkcontroller) are
-#: added here as their classes are written.
+#: Built-in platform name -> module defining its config class (NNI's seven v2 platforms).
+#: Every one validates completely; which ones can run is the manager's business.
 BUILTIN_PLATFORMS: dict[str, str] = {
     'local': 'nni.experiment.config.training_services.local',
+    'remote': 'nni.experiment.config.training_services.remote',
+    'openpai': 'nni.experiment.config.training_services.openpai',
+    'aml': 'nni.experiment.config.training_services.aml',
+    'dlc': 'nni.experiment.config.training_services.dlc',
+    'kubeflow': 'nni.experiment.config.training_services.kubeflow',
+    'frameworkcontroller': 'nni.experiment.config.training_services.frameworkcontroller',
+}
+
+# Platform names of the v1 YAML (or of NNI's docs) that are not v2 platform names, and why.
+_OTHER_PLATFORM_NAMES: dict[str, str] = {
+    'pai': 'the v1 name of openpai',
+    'hybrid': 'hybrid mode is a list of training services, not a platform',
+    'adl': 'AdaptDL is not supported by NNI 3.0 configs',
+    'dlts': 'DLTS is not supported by NNI 3.0 configs',
 }
 
 _registry: dict[str, type[TrainingServiceConfig]] = {}
@@ -68,8 +82,15 @@ def training_service_config_class(platform: str) -> type[TrainingServiceConfig] 
 
 
 def unknown_platform_message(platform: Any) -> str:
-    """Message for a platform name that has no config class."""
-    return f'must be one of the known platforms ({", ".join(known_platforms())}), got {show(platform)}'
+    """Message for a platform name that has no config class, with the likely intended one."""
+    message = f'must be one of the known platforms ({", ".join(known_platforms())}), got {show(platform)}'
+    if isinstance(platform, str):
+        if platform.lower() in _OTHER_PLATFORM_NAMES:
+            return f'{message} ({_OTHER_PLATFORM_NAMES[platform.lower()]})'
+        suggestion = closest_name(platform, known_platforms())
+        if suggestion is not None:
+            return f'{message}, did you mean {suggestion}?'
+    return message
 
 
 class TrainingServiceConfig(ConfigBase):

@@ -26,15 +26,28 @@ _logger = logging.getLogger('nni.manager.local')
 KILL_GRACE_SECONDS = 5.0
 
 
+def _load_prctl():  # type: ignore[no-untyped-def]
+    if not sys.platform.startswith('linux'):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# Resolved once in the manager: the child must not import anything between fork and exec, as
+# another thread of the manager may hold the import lock at the moment of the fork.
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec: if the manager is killed (even with SIGKILL)
     # the trial gets SIGKILL too, so no trial outlives its manager as an orphan.
-    if sys.platform.startswith('linux'):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 class _RunningTrial:
@@ -102,7 +115,7 @@ class LocalTrainingService(TrainingService):
             process = await asyncio.create_subprocess_exec(
                 '/bin/bash', '-c', spec.command, cwd=str(spec.code_dir), env=env,
                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                start_new_session=True, preexec_fn=_die_with_parent)
+                start_new_session=True, preexec_fn=_die_with_parent if _PRCTL is not None else None)
         except OSError as error:
             self._gpus.release(gpus)
             stderr.write(f'nni: cannot start trial command: {error}\n'.encode())

@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from ..errors import ConfigError
+from .public import parse_memory_size
 
 __all__ = [
     'MISSING',
+    'MEMORY_SIZE',
     'Check',
+    'ConfigListCheck',
     'GpuIndicesCheck',
     'Problems',
     'camel_case',
@@ -33,8 +36,10 @@ __all__ = [
     'config_base_path',
     'current_base_path',
     'describe_hint',
+    'is_memory_size',
     'is_missing',
     'is_path_hint',
+    'is_port',
     'join_path',
     'matches_hint',
     'normalize_key',
@@ -174,6 +179,23 @@ class GpuIndicesCheck(Check):
                 seen.add(item)
 
 
+class ConfigListCheck(Check):
+    """Rule of a non-empty list of config objects; each bad item is reported at its own index."""
+
+    def __init__(self, expect: str, item_expect: str, item_test: Callable[[Any], bool]) -> None:
+        super().__init__(expect, lambda value: isinstance(value, list) and bool(value), optional=False)
+        self.item_expect = item_expect
+        self.item_test = item_test
+
+    def run(self, value: Any, path: str, problems: Problems) -> None:
+        if not isinstance(value, list) or not value:
+            problems.add(path, f'must be {self.expect}, got {show(value)}')
+            return
+        for index, item in enumerate(value):
+            if not self.item_test(item):
+                problems.add(f'{path}[{index}]', f'must be {self.item_expect}, got {show(item)}')
+
+
 def checked(
     expect: str,
     test: Callable[[Any], bool],
@@ -223,6 +245,27 @@ def is_path(value: Any) -> bool:
 
 def is_str_key_dict(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(key, str) for key in value)
+
+
+#: Completes "must be ..." for memory sizes (kept verbatim; the manager converts them).
+MEMORY_SIZE = "a memory size: megabytes as an integer, or a number with unit tb, gb, mb, kb or b such as '8gb'"
+
+
+def is_memory_size(value: Any) -> bool:
+    """A positive int (megabytes) or a string :func:`~.public.parse_memory_size` reads as positive."""
+    if is_int(value):
+        return value > 0
+    if isinstance(value, str):
+        try:
+            return parse_memory_size(value) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def is_port(value: Any) -> bool:
+    """A TCP port number a server can listen on (1 to 65535)."""
+    return is_int(value) and 0 < value < 65536
 
 
 # ---------------------------------------------------------------------------------------------
