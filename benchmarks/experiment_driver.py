@@ -82,9 +82,14 @@ def run_trials(args: argparse.Namespace, result: dict) -> None:
             status = experiment.get_status()
         result['elapsed_s'] = time.perf_counter() - began
         statuses: dict[str, int] = {}
+        durations = []
         for job in experiment.list_trial_jobs():
             statuses[job.status] = statuses.get(job.status, 0) + 1
+            if job.startTime and job.endTime and job.endTime > 0:
+                durations.append((job.endTime - job.startTime) / 1000)
         result['trial_statuses'] = statuses
+        # How long the manager saw each trial run (launch to exit), to tell trial cost from scheduling gaps.
+        result['trial_mean_s'] = sum(durations) / len(durations) if durations else None
         result['succeeded'] = statuses.get('SUCCEEDED', 0)
         result['trials_per_s'] = sum(statuses.values()) / result['elapsed_s']
     finally:

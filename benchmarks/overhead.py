@@ -121,7 +121,8 @@ def run_driver(python: str, mode: str, *options: str, timeout: float) -> dict[st
     -------
     The driver's JSON result; ``error`` is set when the run failed (with the tail of its output).
     """
-    with tempfile.TemporaryDirectory(prefix='nni-overhead-') as tmp:
+    # A manager that outlives a failed run may still write there: cleaning up must not hide the result.
+    with tempfile.TemporaryDirectory(prefix='nni-overhead-', ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         home, workdir, code = root / 'home', root / 'experiments', root / 'code'
         for folder in (home, workdir, code):
@@ -186,6 +187,7 @@ def measure_import(python: str, repeat: int) -> dict[str, Any]:
 def measure_start(python: str, repeat: int, timeout: float = 120.0) -> dict[str, Any]:
     """``Experiment.start()`` until it returns, median over ``repeat`` runs after one warm-up run."""
     runs = [run_driver(python, 'start', timeout=timeout) for _ in range(repeat + 1)]
+    runs[0]['warm_up'] = True
     measured = runs[1:]
     good = [run for run in measured if 'error' not in run]
     return {
@@ -226,47 +228,52 @@ def measure_experiment_trials(
     }
     if good:
         middle = good[len(good) // 2]
-        for key in ('trials_per_s', 'elapsed_s', 'start_s', 'stop_s', 'succeeded', 'trial_statuses'):
+        for key in ('trials_per_s', 'elapsed_s', 'start_s', 'stop_s', 'succeeded', 'trial_statuses', 'trial_mean_s'):
             result[key] = middle.get(key)
     return result
 
 
-def bare_loop(python: str, trials: int, concurrency: int, cwd: Path) -> tuple[float, int]:
+def bare_loop(python: str, trials: int, concurrency: int, cwd: Path) -> tuple[float, int, float]:
     """Spawn ``trials`` trial processes, at most ``concurrency`` at a time, and wait for all of them.
 
     Returns
     -------
-    elapsed seconds, number of processes that exited non-zero.
+    elapsed seconds, number of processes that exited non-zero, mean seconds from spawn to exit.
     """
     env = child_env()
     argv = [python, TRIAL.name]
-    running: dict[int, subprocess.Popen[bytes]] = {}
+    running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
     started = failed = 0
+    total_duration = 0.0
     began = time.perf_counter()
     while started < trials or running:
         while started < trials and len(running) < concurrency:
+            spawned = time.perf_counter()
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            running[proc.pid] = proc
+            running[proc.pid] = (proc, spawned)
             started += 1
         pid, status = os.wait()  # whichever ends first
-        proc = running.pop(pid, None)
-        if proc is None:  # a child this loop did not start
+        if pid not in running:  # a child this loop did not start
             continue
+        proc, spawned = running.pop(pid)
+        total_duration += time.perf_counter() - spawned
         proc.returncode = os.waitstatus_to_exitcode(status)
         failed += proc.returncode != 0
-    return time.perf_counter() - began, failed
+    return time.perf_counter() - began, failed, total_duration / trials
 
 
 def measure_bare_loop(python: str, trials: int, concurrency: int, repeat: int = 1) -> dict[str, Any]:
     """The bare loop's rate in trials per second (median of ``repeat``, after one short warm-up)."""
     samples = []
+    durations = []
     failed = 0
     with tempfile.TemporaryDirectory(prefix='nni-overhead-') as tmp:
         shutil.copy(TRIAL, Path(tmp) / TRIAL.name)
         bare_loop(python, min(trials, concurrency), concurrency, Path(tmp))
         for _ in range(repeat):
-            elapsed, run_failed = bare_loop(python, trials, concurrency, Path(tmp))
+            elapsed, run_failed, mean_duration = bare_loop(python, trials, concurrency, Path(tmp))
             samples.append(trials / elapsed)
+            durations.append(mean_duration)
             failed += run_failed
     return {
         'python': python,
@@ -275,6 +282,7 @@ def measure_bare_loop(python: str, trials: int, concurrency: int, repeat: int = 
         'repeat': repeat,
         'trials_per_s': statistics.median(samples),
         'rate_samples': samples,
+        'trial_mean_s': statistics.median(durations),
         'failed_processes': failed,
     }
 
@@ -479,7 +487,8 @@ def format_table(results: dict[str, Any]) -> str:
             notes.append(f'{section} [{side}] failed: {value["error"]}')
         for failed in value.get('errors', []):
             tail = failed.get('output_tail', '').strip().splitlines()[-3:]
-            notes.append(f'{section} [{side}] run failed: {failed["error"].strip().splitlines()[-1]}')
+            which = 'warm-up run' if failed.get('warm_up') else 'run'
+            notes.append(f'{section} [{side}] {which} failed: {failed["error"].strip().splitlines()[-1]}')
             notes.extend(f'    {line}' for line in tail)
 
     budgets = results.get('budgets', {})
@@ -511,8 +520,8 @@ def format_table(results: dict[str, Any]) -> str:
                  times(ours_start.get('stop_s'), nni_start.get('stop_s'), False), ''))
 
     settings = results['settings']
-    rows.append((f'3. trivial trials, Random tuner ({settings["trials"]} for ours, {settings["nni_trials"]} for NNI)',
-                 '', '', '', ''))
+    counts = f'{settings["trials"]} for ours, {settings["nni_trials"]} for NNI' if has_nni else str(settings['trials'])
+    rows.append((f'3. trivial trials, Random tuner ({counts})', '', '', '', ''))
     for concurrency, row in results['trials'].items():
         ours, bare = row.get('ours', {}), row.get('bare', {})
         nni, nni_bare = row.get('nni', {}), row.get('nni_bare', {})
@@ -538,6 +547,10 @@ def format_table(results: dict[str, Any]) -> str:
                      num(ratio(nni_rate, bare_rate), '.1%'), '', ''))
         rows.append((f'   c={concurrency}: start() to DONE (s)', num(ours.get('elapsed_s'), '.2f'),
                      num(nni.get('elapsed_s'), '.2f'), '', ''))
+        rows.append((f'   c={concurrency}: mean trial, launch to exit, in experiment (s)',
+                     num(ours.get('trial_mean_s'), '.3f'), num(nni.get('trial_mean_s'), '.3f'), '', ''))
+        rows.append((f'   c={concurrency}: mean trial, spawn to exit, in bare loop (s)',
+                     num(bare.get('trial_mean_s'), '.3f'), num(nni_bare.get('trial_mean_s'), '.3f'), '', ''))
 
     header = ('measure', 'ours', 'NNI 3.0' if has_nni else 'NNI 3.0 (skipped)', 'ours better by', 'budget (ours)')
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]

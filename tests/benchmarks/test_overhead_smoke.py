@@ -64,9 +64,11 @@ def test_main_skip_nni_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     for concurrency in ('2', '4'):
         row = results['trials'][concurrency]
         assert set(row) == {'ours', 'bare'}
-        assert row['bare']['failed_processes'] == 0 and row['bare']['trials_per_s'] > 0
+        assert row['bare']['failed_processes'] == 0
+        assert row['bare']['trials_per_s'] > 0 and row['bare']['trial_mean_s'] > 0
         assert row['ours']['trial_statuses'] == {'SUCCEEDED': 4}
         assert row['ours']['trials_per_s'] > 0 and row['ours']['elapsed_s'] > 0
+        assert row['ours']['trial_mean_s'] > 0
 
     assert set(results['budgets']) == {'import_ms', 'import_mb', 'start_s', 'trials_fraction_of_bare_c4'}
     assert all(isinstance(met, bool) for met in results['budgets'].values())
@@ -75,6 +77,7 @@ def test_main_skip_nni_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert 'import nni over bare (ms)' in printed
     assert 'NNI 3.0 (skipped)' in printed
     assert 'c=4: experiment / its bare loop' in printed
+    assert '3. trivial trials, Random tuner (4)' in printed
     assert str(out) in printed
 
 
@@ -114,6 +117,7 @@ def test_table_with_nni_columns() -> None:
     assert '90.0%' in lines['c=4: experiment / its bare loop'] and '50.0%' in lines['c=4: experiment / its bare loop']
     assert '2.0%' in lines['c=4: experiment / bare loop of our trials']
     assert ">= 80%  ok" in lines['c=4: experiment / its bare loop']
+    assert '(50 for ours, 20 for NNI)' in table
     assert 'RuntimeError: boom' in table
     assert "trial statuses: {'SUCCEEDED': 19, 'FAILED': 1}" in table
 

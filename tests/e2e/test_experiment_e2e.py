@@ -299,3 +299,40 @@ def test_trials_die_with_a_sigkilled_manager(make_experiment, monkeypatch):
     wait_for(lambda: not processes_with_tag(tag), timeout=15)
     experiment.port = None
     experiment._proc = None
+
+
+def test_manager_stops_when_the_launching_script_is_killed(tmp_path, workdir, monkeypatch):
+    import subprocess
+    import sys
+
+    from .conftest import TRIAL_CODE
+
+    tag = f'nni-parent-watch-{os.getpid()}-{time.time_ns()}'
+    script = tmp_path / 'launch.py'
+    script.write_text(f'''
+import sys, time
+from nni.experiment import Experiment
+experiment = Experiment('local')
+experiment.config.experiment_working_directory = {str(workdir)!r}
+experiment.config.search_space = {{'x': {{'_type': 'choice', '_value': [1]}}}}
+experiment.config.trial_command = {sys.executable!r} + ' trial.py {tag}'
+experiment.config.trial_code_directory = {str(TRIAL_CODE)!r}
+experiment.config.trial_concurrency = 1
+experiment.config.max_trial_number = 1
+experiment.config.tuner.name = 'Random'
+experiment.start({free_port()})
+print('STARTED', experiment._proc.pid, flush=True)
+time.sleep(600)
+''')
+    monkeypatch.setenv('TRIAL_SLEEP', '60')
+    launcher = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    line = ''
+    while not line.startswith('STARTED'):
+        line = launcher.stdout.readline()
+        assert line, 'the launch script ended before starting the experiment'
+    manager_pid = int(line.split()[1])
+    wait_for(lambda: processes_with_tag(tag), timeout=30)
+    launcher.kill()
+    launcher.wait()
+    wait_for(lambda: not _alive(manager_pid), timeout=30)
+    wait_for(lambda: not processes_with_tag(tag), timeout=15)

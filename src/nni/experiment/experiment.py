@@ -302,20 +302,25 @@ class Experiment:
         return None
 
     def _wait_completion(self) -> bool:
-        while True:
-            try:
-                status = self.get_status()
-            except OSError as e:
-                proc = self._proc
-                code = proc.poll() if proc is not None else None
-                if code is not None:
-                    raise RuntimeError(f'NNI manager exited unexpectedly (exit code {code})') from e
-                raise
-            if status in ('DONE', 'STOPPED'):
-                return True
-            if status == 'ERROR':
-                return False
-            time.sleep(WAIT_INTERVAL)
+        from .progress import ProgressMonitor
+
+        # a live progress line in a terminal or notebook; silent when output goes to a file or pipe
+        with ProgressMonitor(self) as progress:
+            while True:
+                try:
+                    status = self.get_status()
+                except OSError as e:
+                    proc = self._proc
+                    code = proc.poll() if proc is not None else None
+                    if code is not None:
+                        raise RuntimeError(f'NNI manager exited unexpectedly (exit code {code})') from e
+                    raise
+                if status in ('DONE', 'STOPPED'):
+                    return True
+                if status == 'ERROR':
+                    return False
+                progress.refresh()
+                time.sleep(WAIT_INTERVAL)
 
     def run_or_resume(self, port: int = 8080, wait_completion: bool = True, debug: bool = False) -> bool | None:
         """

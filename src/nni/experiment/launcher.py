@@ -150,6 +150,7 @@ def start_experiment(
         url_prefix=url_prefix,
         bind_address=bind_address,
         tuner_command_channel=tuner_command_channel,
+        stop_with_parent=(mode != 'detach'),
     )
 
     _logger.info('Creating experiment, Experiment ID: %s', exp_id)
@@ -222,6 +223,7 @@ def build_manager_command(
     url_prefix: str | None = None,
     bind_address: str | None = None,
     tuner_command_channel: str | None = None,
+    stop_with_parent: bool = False,
 ) -> list[str]:
     """
     The manager's command line (``docs/internals.md``, "Manager process").
@@ -247,6 +249,10 @@ def build_manager_command(
         cmd += ['--bind-address', bind_address]
     if tuner_command_channel:
         cmd += ['--tuner-command-channel', tuner_command_channel]
+    if stop_with_parent:
+        # Background/Foreground: the experiment ends with this process even if it is killed
+        # before its atexit hook can run (NNI leaves the manager running then)
+        cmd += ['--stop-with-parent']
     return cmd
 
 

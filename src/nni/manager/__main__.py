@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> ManagerOptions:
     parser.add_argument('--url-prefix', default='')
     parser.add_argument('--bind-address', default='127.0.0.1',
                         help='address to listen on; 0.0.0.0 to reach the portal from other machines')
+    parser.add_argument('--stop-with-parent', action='store_true',
+                        help='stop the experiment when the launching process goes away')
     parser.add_argument('--tuner-command-channel', default=None,
                         help='the tuner runs in the launching process and talks to /tuner/commands')
     # accepted for compatibility with NNI's launcher and ignored
@@ -45,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> ManagerOptions:
     return ManagerOptions(
         experiment_id=args.experiment_id, port=args.port, action=args.action, experiments_directory=directory,
         log_level=args.log_level, foreground=args.foreground == 'true', url_prefix=args.url_prefix.strip('/'),
-        bind_address=args.bind_address, external_tuner=bool(args.tuner_command_channel))
+        bind_address=args.bind_address, external_tuner=bool(args.tuner_command_channel),
+        stop_with_parent=args.stop_with_parent)
 
 
 class _ThreadFilter(logging.Filter):
@@ -116,7 +119,10 @@ async def serve(options: ManagerOptions) -> int:
         loop.add_signal_handler(sig, request_shutdown)
     _logger.info('manager of experiment %s listening on %s:%d (pid %d)', options.experiment_id,
                  options.bind_address, options.port, os.getpid())
+    watcher = loop.create_task(_watch_parent(request_shutdown)) if options.stop_with_parent else None
     await server.serve()
+    if watcher is not None:
+        watcher.cancel()
     if not server.started:
         _logger.error('could not listen on port %d', options.port)
         print(f'nni.manager: could not listen on {options.bind_address}:{options.port}', file=sys.stderr)
@@ -124,6 +130,17 @@ async def serve(options: ManagerOptions) -> int:
         return 1
     await shutdown()
     return 0
+
+
+async def _watch_parent(request_shutdown) -> None:  # type: ignore[no-untyped-def]
+    parent = os.getppid()
+    while True:
+        await asyncio.sleep(1.0)
+        # a dead parent means we were re-parented (to init or a subreaper)
+        if os.getppid() != parent:
+            _logger.warning('the launching process (pid %d) is gone; stopping the experiment', parent)
+            request_shutdown()
+            return
 
 
 class _QuietSignalsServer:

@@ -119,6 +119,8 @@ class ManagerOptions:
     bind_address: str = '127.0.0.1'
     #: the tuner lives in the launching process (legacy ``Experiment(tuner, 'local')``)
     external_tuner: bool = False
+    #: stop when the launching process goes away (Background/Foreground run modes)
+    stop_with_parent: bool = False
 
 
 class Engine:

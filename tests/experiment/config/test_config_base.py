@@ -308,7 +308,9 @@ def test_new_platform_plugs_into_the_registry(workdir: Path, minimal, monkeypatc
         platform: str = 'fakecluster'
         queue: str = 'default'
 
-    assert training_service.known_platforms() == ['local', 'fakecluster']
+    assert training_service.known_platforms() == [
+        'local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller', 'fakecluster',
+    ]
     config = ExperimentConfig(**minimal(trainingService={'platform': 'fakecluster', 'queue': 'gpu'}))
     assert type(config.training_service) is FakeClusterConfig
     assert config.json()['trainingService'] == {

@@ -256,13 +256,22 @@ def test_non_string_key_in_nested_mapping() -> None:
         ExperimentConfig(tuner={1: 'TPE'})
 
 
+PLATFORMS = 'local, remote, openpai, aml, dlc, kubeflow, frameworkcontroller'
+
+
 @pytest.mark.parametrize(
     ('service', 'expected'),
     [
-        ({'platform': 'remote'}, "trainingService.platform: must be one of the known platforms (local), got 'remote'"),
-        ({'platform': 'pai'}, "trainingService.platform: must be one of the known platforms (local), got 'pai'"),
-        ({'platform': 3}, 'trainingService.platform: must be one of the known platforms (local), got 3'),
-        ({'useActiveGpu': True}, 'trainingService.platform: not set, must be one of the known platforms (local)'),
+        ({'platform': 'lcoal'}, f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'lcoal', did you mean local?"),
+        ({'platform': 'pai'}, f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'pai' (the v1 name of openpai)"),
+        (
+            {'platform': 'hybrid'},
+            f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'hybrid' "
+            '(hybrid mode is a list of training services, not a platform)',
+        ),
+        ({'platform': 'slurm'}, f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'slurm'"),
+        ({'platform': 3}, f'trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 3'),
+        ({'useActiveGpu': True}, f'trainingService.platform: not set, must be one of the known platforms ({PLATFORMS})'),
     ],
 )
 def test_unknown_platform(service: dict[str, Any], expected: str) -> None:
@@ -273,10 +282,10 @@ def test_unknown_platform(service: dict[str, Any], expected: str) -> None:
 
 def test_unknown_platform_in_template_mode() -> None:
     with pytest.raises(ConfigError) as info:
-        ExperimentConfig(['local', 'remote', 'aml'])
+        ExperimentConfig(['local', 'remote', 'pai', 'nope'])
     assert info.value.errors == [
-        "trainingService[1].platform: must be one of the known platforms (local), got 'remote'",
-        "trainingService[2].platform: must be one of the known platforms (local), got 'aml'",
+        f"trainingService[2].platform: must be one of the known platforms ({PLATFORMS}), got 'pai' (the v1 name of openpai)",
+        f"trainingService[3].platform: must be one of the known platforms ({PLATFORMS}), got 'nope'",
     ]
 
 
@@ -294,7 +303,6 @@ def test_legacy_v1_keys_name_their_replacement() -> None:
     with pytest.raises(UnknownFieldError) as info:
         ExperimentConfig(
             authorName='me',
-            trainingServicePlatform='local',
             maxExecDuration='1h',
             searchSpacePath='ss.json',
             trial={'command': 'x'},
@@ -302,12 +310,21 @@ def test_legacy_v1_keys_name_their_replacement() -> None:
         )
     assert info.value.errors == [
         'authorName: is a legacy (v1) field that is no longer supported; remove it',
-        'trainingServicePlatform: is a legacy (v1) field, use trainingService (a mapping with a platform key) instead',
         'maxExecDuration: is a legacy (v1) field, use maxExperimentDuration instead',
         'searchSpacePath: is a legacy (v1) field, use searchSpaceFile instead',
         'trial: is a legacy (v1) field, use trialCommand, trialCodeDirectory and trialGpuNumber instead',
         'tuner.builtinTunerName: is a legacy (v1) field, use name instead',
         'tuner.codeDir: is a legacy (v1) field, use codeDirectory instead',
+    ]
+
+
+def test_whole_v1_config_points_at_the_converter() -> None:
+    with pytest.raises(UnknownFieldError) as info:
+        ExperimentConfig(authorName='me', trainingServicePlatform='local', maxExecDuration='1h', trial={'command': 'x'})
+    assert info.value.errors == [
+        'trainingServicePlatform: is a key of the legacy v1 config format; load the file with '
+        'ExperimentConfig.load(path) (it converts v1 files) or convert the mapping with '
+        'nni.experiment.config.convert.to_v2(config)'
     ]
 
 

@@ -10,18 +10,31 @@ import pytest
 
 import nni.experiment.config as config_package
 
+TRAINING_SERVICES = {
+    'local': ['LocalConfig'],
+    'remote': ['RemoteConfig', 'RemoteMachineConfig'],
+    'openpai': ['OpenpaiConfig'],
+    'aml': ['AmlConfig'],
+    'dlc': ['DlcConfig'],
+    'kubeflow': ['KubeflowConfig', 'KubeflowRoleConfig'],
+    'frameworkcontroller': ['FrameworkControllerConfig', 'FrameworkControllerRoleConfig', 'FrameworkAttemptCompletionPolicy'],
+    'k8s_storage': ['K8sStorageConfig', 'K8sNfsConfig', 'K8sAzureStorageConfig'],
+}
+ALL_SERVICE_CLASSES = [name for names in TRAINING_SERVICES.values() for name in names]
+
 PUBLIC = {
     'nni.experiment.config': [
-        'ExperimentConfig', 'AlgorithmConfig', 'CustomAlgorithmConfig', 'TrainingServiceConfig', 'LocalConfig',
-        'SharedStorageConfig', 'ConfigError', 'UnknownFieldError', 'ConfigBase', 'parse_time', 'parse_memory_size',
-        'PathLike',
+        'ExperimentConfig', 'AlgorithmConfig', 'CustomAlgorithmConfig', 'TrainingServiceConfig',
+        'SharedStorageConfig', 'NfsConfig', 'AzureBlobConfig', 'ConfigError', 'UnknownFieldError', 'ConfigBase',
+        'parse_time', 'parse_memory_size', 'PathLike', *ALL_SERVICE_CLASSES,
     ],
     'nni.experiment.config.experiment_config': ['ExperimentConfig'],
     'nni.experiment.config.algorithm': ['AlgorithmConfig', 'CustomAlgorithmConfig'],
     'nni.experiment.config.training_service': ['TrainingServiceConfig'],
-    'nni.experiment.config.training_services': ['LocalConfig'],
-    'nni.experiment.config.training_services.local': ['LocalConfig'],
-    'nni.experiment.config.shared_storage': ['SharedStorageConfig'],
+    'nni.experiment.config.training_services': ALL_SERVICE_CLASSES,
+    **{f'nni.experiment.config.training_services.{module}': names for module, names in TRAINING_SERVICES.items()},
+    'nni.experiment.config.shared_storage': ['SharedStorageConfig', 'NfsConfig', 'AzureBlobConfig'],
+    'nni.experiment.config.convert': ['to_v2', 'convert_algo', 'is_v1_config'],
     'nni.experiment.config.base': ['ConfigBase'],
     'nni.experiment.config.utils': ['parse_time', 'parse_memory_size', 'PathLike'],
     'nni.experiment.config.utils.public': ['parse_time', 'parse_memory_size', 'PathLike'],
@@ -51,12 +64,26 @@ def test_same_objects_everywhere() -> None:
 
 
 def test_platform_registry() -> None:
-    from nni.experiment.config import LocalConfig
+    import nni.experiment.config as config
     from nni.experiment.config.training_service import known_platforms, training_service_config_class
 
-    assert known_platforms() == ['local']
-    assert training_service_config_class('local') is LocalConfig
+    assert known_platforms() == ['local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller']
+    classes = [config.LocalConfig, config.RemoteConfig, config.OpenpaiConfig, config.AmlConfig, config.DlcConfig,
+               config.KubeflowConfig, config.FrameworkControllerConfig]
+    for platform, cls in zip(known_platforms(), classes, strict=True):
+        assert training_service_config_class(platform) is cls
+        assert cls().platform == platform
     assert training_service_config_class('nope') is None
+    assert training_service_config_class('pai') is None  # the v1 name is not a v2 platform
+
+
+def test_nni_experiment_reexports_every_config_class() -> None:
+    import nni.experiment
+
+    for name in PUBLIC['nni.experiment.config']:
+        assert getattr(nni.experiment, name) is getattr(config_package, name)
+    # the misspelt import of NNI's Kubeflow guide works too
+    assert nni.experiment.KubeflowRowConfig is config_package.KubeflowRoleConfig
 
 
 def test_config_error_hierarchy() -> None:
@@ -73,7 +100,14 @@ MODULES_WITH_EXAMPLES = [
     'nni.experiment.config.utils.public',
     'nni.experiment.config.algorithm',
     'nni.experiment.config.training_services.local',
+    'nni.experiment.config.training_services.remote',
+    'nni.experiment.config.training_services.aml',
+    'nni.experiment.config.training_services.kubeflow',
+    'nni.experiment.config.training_services.frameworkcontroller',
+    'nni.experiment.config.training_services.k8s_storage',
+    'nni.experiment.config.shared_storage',
     'nni.experiment.config.experiment_config',
+    'nni.experiment.config.convert',
 ]
 
 

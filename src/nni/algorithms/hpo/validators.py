@@ -14,7 +14,13 @@ from typing import Any, Literal, NamedTuple
 
 from nni.utils import ClassArgsValidator
 
-__all__ = ['RandomClassArgsValidator', 'TpeArguments', 'TpeClassArgsValidator']
+__all__ = [
+    'EvolutionClassArgsValidator',
+    'HyperoptClassArgsValidator',
+    'RandomClassArgsValidator',
+    'TpeArguments',
+    'TpeClassArgsValidator',
+]
 
 
 class TpeArguments(NamedTuple):
@@ -109,3 +115,43 @@ def _check_tpe_args(value: dict[str, Any] | None) -> None:
 
 def _names(names: Iterable[str]) -> str:
     return ", ".join(names)
+
+
+class HyperoptClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``Anneal`` and ``TPE_legacy`` (:class:`HyperoptTuner`).
+
+    All optional: ``optimize_mode`` (maximize | minimize), ``parallel_optimize`` (bool),
+    ``constant_liar_type`` (min | max | mean), plus ``algorithm_name`` (tpe | random_search | anneal,
+    normally fixed by the builtin) and ``seed`` (int, an addition of ours).
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "algorithm_name": self.choices("algorithm_name", "tpe", "random_search", "anneal"),
+                "optimize_mode": self.choices("optimize_mode", "maximize", "minimize"),
+                "parallel_optimize": bool,
+                "constant_liar_type": self.choices("constant_liar_type", "min", "max", "mean"),
+                "seed": (int, type(None)),
+            },
+        )
+
+
+class EvolutionClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``Evolution``.
+
+    ``optimize_mode`` (maximize | minimize) is required, as in NNI; ``population_size`` is an int in
+    [1, 99999] (NNI lets 0 through and fails at the first trial); ``seed`` (int) is ours.
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": self.choices("optimize_mode", "maximize", "minimize"),
+                "population_size": self.range("population_size", int, 1, 99999),
+                "seed": (int, type(None)),
+            },
+            required=["optimize_mode"],
+        )

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from .algorithm import PLACEHOLDER_NAME, _AlgorithmConfig
 from .base import ConfigBase
-from .errors import UnknownFieldError
+from .errors import ConfigError, UnknownFieldError
 from .shared_storage import SharedStorageConfig
-from .training_service import TrainingServiceConfig, training_service_config_class, unknown_platform_message
+from .training_service import (
+    TrainingServiceConfig,
+    known_platforms,
+    training_service_config_class,
+    unknown_platform_message,
+)
 from .utils.internal import (
     Check,
     GpuIndicesCheck,
@@ -23,6 +29,7 @@ from .utils.internal import (
     camel_case,
     canonical_gpu_indices,
     checked,
+    config_base_path,
     current_base_path,
     is_bool,
     is_int,
@@ -33,11 +40,21 @@ from .utils.internal import (
     is_positive_int,
     is_str,
     join_path,
+    normalize_key,
     show,
 )
 from .utils.public import PathLike, parse_time
 
 __all__ = ['ExperimentConfig']
+
+_logger = logging.getLogger(__name__)
+
+_Experiment = TypeVar('_Experiment', bound='ExperimentConfig')
+
+_V1_MESSAGE = (
+    'is a key of the legacy v1 config format; load the file with ExperimentConfig.load(path) (it converts v1 '
+    'files) or convert the mapping with nni.experiment.config.convert.to_v2(config)'
+)
 
 LOG_LEVELS = ('fatal', 'error', 'warning', 'info', 'debug', 'trace')
 
@@ -148,6 +165,18 @@ def _algorithm_problem(path: str, message: str) -> tuple[str, str]:
     return path, _one_line(text)
 
 
+def _with_v1_origin(path: str, message: str, origins: dict[str, str]) -> str:
+    """``message`` followed by the v1 key that ``path`` (or the closest parent of it) came from."""
+    best = ''
+    for v2_path in origins:
+        matches = path == v2_path or path.startswith(v2_path + '.') or path.startswith(v2_path + '[')
+        if matches and len(v2_path) > len(best):
+            best = v2_path
+    if not best:
+        return message
+    return f'{message} (v1: {origins[best]}{path[len(best):]})'
+
+
 class ExperimentConfig(ConfigBase):
     """Configuration of an HPO experiment.
 
@@ -247,7 +276,13 @@ class ExperimentConfig(ConfigBase):
         SharedStorageConfig._expect, lambda v: isinstance(v, SharedStorageConfig), default=None
     )
 
+    _legacy_fields = _V1_FIELDS
+
     def __init__(self, training_service_platform: str | list[str] | None = None, **kwargs: Any) -> None:
+        for key in kwargs:
+            if isinstance(key, str) and normalize_key(key) == 'trainingserviceplatform':
+                # a whole v1 config: one clear line instead of one per v1 key
+                raise UnknownFieldError([(key, _V1_MESSAGE)])
         problems = Problems()
         self._init_fields(kwargs, current_base_path(), '', problems)
         if training_service_platform is not None:
@@ -284,6 +319,77 @@ class ExperimentConfig(ConfigBase):
             if getattr(self, name) is None:
                 setattr(self, name, _AlgorithmConfig(name=PLACEHOLDER_NAME, class_args={}))
 
+
+    @classmethod
+    def _no_field_message(cls, name: str) -> str:
+        message = super()._no_field_message(name)
+        # NNI's Kubeflow guide sets config.operator: point at where platform fields live
+        for platform in known_platforms():
+            service_class = training_service_config_class(platform)
+            if service_class is not None and name in service_class._field_names():
+                return f'{message} ({name} is a field of {service_class.__name__}: set config.training_service.{name})'
+        return message
+
+    # -----------------------------------------------------------------------------------------
+    # files
+
+    @classmethod
+    def load(cls: type[_Experiment], path: str | os.PathLike[str]) -> _Experiment:
+        """Load a config from a YAML or JSON file, v2 or legacy v1.
+
+        A file with a ``trainingServicePlatform`` key is a v1 config: it is converted (see
+        :mod:`~nni.experiment.config.convert`) and a warning logs the v2 form. Relative paths in
+        the file are relative to the file's folder, in both formats. Missing or invalid values
+        are not checked here; call :meth:`validate` for that.
+
+        Parameters
+        ----------
+        path
+            The file; read as UTF-8 with a safe YAML loader, so JSON works as well.
+
+        Returns
+        -------
+        ExperimentConfig
+            The config, not yet validated.
+
+        Raises
+        ------
+        UnknownFieldError
+            If a v2 file names unknown fields or platforms (the message also lists every other
+            problem of the file).
+        ConfigError
+            If the file is not valid YAML, or a v1 file cannot be converted.
+        TypeError
+            If the file does not hold a mapping.
+        """
+        file_path, data = cls._read_file(path)
+        from .convert import convert_with_origins, is_v1_config  # convert imports this module
+
+        if not is_v1_config(data):
+            return cls._from_file_data(data, file_path.parent)
+        v2, origins = convert_with_origins(data)
+        _logger.warning(
+            'Config file %s uses the legacy v1 format; it was converted to this v2 config:\n%s',
+            file_path,
+            yaml.safe_dump(v2, sort_keys=False).rstrip(),
+        )
+        with config_base_path(file_path.parent):
+            config = cls(**v2)
+        object.__setattr__(config, '_v1_origins', origins)
+        return config
+
+    def canonical_copy(self: _Experiment) -> _Experiment:
+        try:
+            return super().canonical_copy()
+        except ConfigError as error:
+            origins: dict[str, str] | None = getattr(self, '_v1_origins', None)
+            if not origins:
+                raise
+            # a converted v1 config: say which v1 key each problem came from
+            annotated = [(path, _with_v1_origin(path, message, origins)) for path, message in error.problems]
+            raise type(error)(annotated) from None
+
+    canonical_copy.__doc__ = ConfigBase.canonical_copy.__doc__
 
     # -----------------------------------------------------------------------------------------
     # canonical form

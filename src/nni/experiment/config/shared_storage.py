@@ -1,8 +1,9 @@
 """``SharedStorageConfig``: a storage mounted both here and on the training machines.
 
-YAML always produces this base class (as in NNI); the per-type classes ``NfsConfig`` and
-``AzureBlobConfig`` only preset ``storage_type`` and are added with the other config classes.
-The type-specific required fields are checked here, by ``storage_type``.
+YAML always produces this base class (as in NNI); the per-type classes :class:`NfsConfig` and
+:class:`AzureBlobConfig` preset ``storage_type`` and make the fields of their type required.
+The type-specific required fields are checked by ``storage_type`` whichever class holds them,
+and all three classes compare equal when their fields are equal.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from .base import ConfigBase
 from .utils.internal import Problems, checked, is_non_empty_str, is_path
 from .utils.public import PathLike
 
-__all__ = ['SharedStorageConfig']
+__all__ = ['AzureBlobConfig', 'NfsConfig', 'SharedStorageConfig']
 
 STORAGE_TYPES = ('NFS', 'AzureBlob')
 LOCAL_MOUNTED = ('usermount', 'nnimount', 'nomount')
@@ -32,15 +33,22 @@ class SharedStorageConfig(ConfigBase):
         ``'NFS'`` or ``'AzureBlob'``.
     local_mount_point
         Where the storage is (or will be) mounted on this machine; resolved to an absolute path.
+        Keep it outside the trial code directory: the code is copied there.
     remote_mount_point
         Where it is mounted on the training machines.
     local_mounted
         ``'usermount'`` (already mounted by the user), ``'nnimount'`` (NNI mounts it) or
         ``'nomount'`` (not mounted locally).
-    storage_account_name, storage_account_key, container_name
-        Azure Blob settings.
-    nfs_server, exported_directory
-        NFS settings.
+    storage_account_name
+        Azure storage account name (AzureBlob; required for that type).
+    storage_account_key
+        Azure storage account key (AzureBlob).
+    container_name
+        Azure Blob container name (AzureBlob; required for that type).
+    nfs_server
+        Host name or IP of the NFS server (NFS; required for that type).
+    exported_directory
+        Directory exported by the NFS server (NFS; required for that type).
     """
 
     _expect = 'a shared storage config with storageType NFS or AzureBlob'
@@ -64,3 +72,47 @@ class SharedStorageConfig(ConfigBase):
             field_path = self._field_path(name, path)
             if getattr(self, name) is None and not problems.has(field_path):
                 problems.add(field_path, f'not set, required when storageType is {self.storage_type!r}')
+
+
+class NfsConfig(SharedStorageConfig):
+    """NFS shared storage.
+
+    Parameters
+    ----------
+    storage_type
+        ``'NFS'`` (preset).
+    nfs_server
+        Host name or IP of the NFS server (required).
+    exported_directory
+        Directory exported by the NFS server (required).
+
+    Examples
+    --------
+    >>> NfsConfig(local_mount_point='/mnt/nfs', remote_mount_point='/mnt/nfs', local_mounted='usermount',
+    ...           nfs_server='10.0.0.5', exported_directory='/exports').storage_type
+    'NFS'
+    """
+
+    storage_type: str = checked("'NFS'", lambda v: v == 'NFS', default='NFS')
+    nfs_server: str = checked('a string (host name or IP of the NFS server)', is_non_empty_str)
+    exported_directory: str = checked('a string (the exported path on the NFS server)', is_non_empty_str)
+
+
+class AzureBlobConfig(SharedStorageConfig):
+    """Azure Blob shared storage.
+
+    Parameters
+    ----------
+    storage_type
+        ``'AzureBlob'`` (preset).
+    storage_account_name
+        Azure storage account name (required).
+    storage_account_key
+        Azure storage account key (optional).
+    container_name
+        Azure Blob container name (required).
+    """
+
+    storage_type: str = checked("'AzureBlob'", lambda v: v == 'AzureBlob', default='AzureBlob')
+    storage_account_name: str = checked('a string', is_non_empty_str)
+    container_name: str = checked('a string', is_non_empty_str)

@@ -1,0 +1,271 @@
+"""NNI's hyperopt-based tuners (builtins ``Anneal`` and ``TPE_legacy``), implemented here.
+
+NNI 3.0 wraps the ``hyperopt`` package (0.1.2) in :class:`HyperoptTuner`. This module keeps the
+class, its import path and its arguments, but runs algorithms of its own, without hyperopt:
+
+* ``algorithm_name='tpe'``: the Tree-structured Parzen Estimator of :mod:`.tpe_tuner`, with
+  hyperopt's defaults (which are also NNI's TPE defaults). With ``parallel_optimize`` the
+  ``constant_liar_type`` is used for trials still running; without it none is;
+* ``algorithm_name='random_search'``: :class:`~.random_tuner.RandomTuner`;
+* ``algorithm_name='anneal'``: simulated-annealing style local search (below).
+
+Anneal, as hyperopt describes it: start from the prior, then sample closer and closer to the best
+observations. Here each new configuration copies a parent picked among the best results (rank
+drawn from a geometric distribution, so the best one is picked most often but not always) and
+moves every parameter near the parent's value with a step that shrinks as results come in:
+``1 / (1 + 0.1 * n)`` of its range after ``n`` results. Choices are redrawn with that probability
+and kept otherwise. A parameter the parent lacks (another nested branch) is copied from the best
+result that has it.
+
+Differences from NNI, all deliberate: no hyperopt dependency; ``constant_liar_type`` is read in
+loss terms (``'min'`` is always the optimistic lie, whatever ``optimize_mode``; NNI computed it
+before negating maximized metrics); parameter sets are never repeated (a finite space ends with
+:class:`nni.NoMoreTrialError`); ``import_data`` keeps records whose value is ``0`` (NNI skipped
+falsy values); ``trial_end`` is honoured; a ``seed`` argument makes runs reproducible.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from typing import Any
+
+from nni.common.hpo_utils import (
+    Deduplicator,
+    FormattedParameters,
+    FormattedSearchSpace,
+    ParameterSpec,
+    deformat_parameters,
+    format_search_space,
+    sample_parameters,
+    validate_search_space,
+)
+from nni.tuner import Tuner
+from nni.utils import OptimizeMode, extract_scalar_reward
+
+from ._local_moves import build_child, move
+from .random_tuner import RandomTuner, _load_records, _try_format, make_rng
+from .tpe_tuner import TpeTuner
+from .validators import HyperoptClassArgsValidator
+
+__all__ = ["HyperoptClassArgsValidator", "HyperoptTuner"]
+
+_logger = logging.getLogger(__name__)
+
+_ALGORITHMS = ("tpe", "random_search", "anneal")
+# constant_liar_type of NNI's HyperoptTuner -> constant_liar_type of TpeTuner (in loss terms).
+_LIARS = {"min": "best", "max": "worst", "mean": "mean"}
+
+
+class HyperoptTuner(Tuner):
+    """``TPE_legacy`` / ``Anneal`` / random search behind NNI's ``HyperoptTuner`` interface.
+
+    Parameters
+    ----------
+    algorithm_name
+        ``'tpe'``, ``'random_search'`` or ``'anneal'``.
+    optimize_mode
+        ``'minimize'`` (default) or ``'maximize'`` the trials' metric.
+    parallel_optimize
+        Account for trials still running when suggesting (TPE only): they are counted with the loss
+        ``constant_liar_type`` gives.
+    constant_liar_type
+        ``'min'`` (the best loss seen so far; default), ``'max'`` (the worst) or ``'mean'``.
+    seed
+        Seed of the random generator; ``None`` draws one and logs it.
+
+    Raises
+    ------
+    RuntimeError
+        If ``algorithm_name`` is not one of the three (NNI's error).
+    ValueError
+        If ``optimize_mode`` or ``constant_liar_type`` is invalid.
+
+    Examples
+    --------
+    >>> tuner = HyperoptTuner('anneal', optimize_mode='maximize', seed=0)
+    >>> tuner.update_search_space({'x': {'_type': 'uniform', '_value': [0, 1]}})
+    >>> params = tuner.generate_parameters(0)
+    >>> tuner.receive_trial_result(0, params, {'default': params['x']})
+    >>> 0 <= tuner.generate_parameters(1)['x'] <= 1
+    True
+    """
+
+    def __init__(
+        self,
+        algorithm_name: str,
+        optimize_mode: str = "minimize",
+        parallel_optimize: bool = False,
+        constant_liar_type: str = "min",
+        seed: int | None = None,
+    ) -> None:
+        if algorithm_name not in _ALGORITHMS:
+            raise RuntimeError("Not support tuner algorithm in hyperopt.")
+        if constant_liar_type not in _LIARS:
+            raise ValueError(f"constant_liar_type must be 'min', 'max' or 'mean', got {constant_liar_type!r}")
+        self.algorithm_name = algorithm_name
+        self.optimize_mode = OptimizeMode(optimize_mode)
+        self.parallel_optimize = bool(parallel_optimize)
+        self.constant_liar_type = constant_liar_type
+        self._engine: Tuner
+        if algorithm_name == "tpe":
+            liar = _LIARS[constant_liar_type] if self.parallel_optimize else None
+            self._engine = TpeTuner(optimize_mode, seed, tpe_args={"constant_liar_type": liar})
+        elif algorithm_name == "random_search":
+            self._engine = RandomTuner(seed=seed)
+        else:
+            self._engine = _Anneal(self.optimize_mode, seed)
+
+    def update_search_space(self, search_space: dict[str, Any]) -> None:
+        """Take a (new) search space.
+
+        Raises
+        ------
+        ValueError
+            If the search space is invalid; the message names the parameter.
+        """
+        self._engine.update_search_space(search_space)
+
+    def generate_parameters(self, parameter_id: Any, **kwargs: Any) -> Any:
+        """Suggest a parameter set, in the user's nested format.
+
+        Raises
+        ------
+        nni.NoMoreTrialError
+            When every configuration of a finite space has been given out.
+        """
+        return self._engine.generate_parameters(parameter_id, **kwargs)
+
+    def receive_trial_result(self, parameter_id: Any, parameters: Any, value: Any, **kwargs: Any) -> None:
+        """Learn from a trial's final result (a number or a dict with ``"default"``)."""
+        self._engine.receive_trial_result(parameter_id, parameters, value, **kwargs)
+
+    def trial_end(self, parameter_id: Any, success: bool, **kwargs: Any) -> None:
+        """Be told that a trial stopped."""
+        self._engine.trial_end(parameter_id, success, **kwargs)
+
+    def import_data(self, data: list[dict[str, Any]] | str) -> None:
+        """Learn from earlier trials ``{"parameter": ..., "value": ...}`` (random search: skip them)."""
+        self._engine.import_data(data)
+
+
+# Anneal's knobs. The step after n results is 1 / (1 + _SHRINK * n) of a parameter's range.
+_SHRINK = 0.1
+# Chance that the parent is the best result; otherwise the next best, and so on (geometric).
+_PICK_BEST = 0.4
+_RETRIES = 8
+_RANDOM_RETRIES = 16
+
+
+class _Anneal(Tuner):
+    """The annealing search of ``HyperoptTuner('anneal')`` (see the module docstring)."""
+
+    def __init__(self, optimize_mode: OptimizeMode, seed: int | None) -> None:
+        self.optimize_mode = optimize_mode
+        self._rng = make_rng(seed)
+        self._space: FormattedSearchSpace | None = None
+        self._dedup: Deduplicator | None = None
+        self._results: list[tuple[FormattedParameters, float]] = []  # best first
+        self._running: dict[Any, FormattedParameters] = {}
+        self._lock = threading.RLock()
+
+    def update_search_space(self, search_space: dict[str, Any]) -> None:
+        validate_search_space(search_space)
+        with self._lock:
+            self._space = format_search_space(search_space)
+            self._dedup = Deduplicator(self._space)
+            # Keep results that still fit (by their keys): they are as informative as before.
+            self._results = [
+                (params, loss)
+                for params, loss in self._results
+                if all(key in self._space for key in params)
+            ]
+
+    def generate_parameters(self, parameter_id: Any, **kwargs: Any) -> dict[str, Any]:
+        with self._lock:
+            if self._space is None or self._dedup is None:
+                raise RuntimeError(
+                    "HyperoptTuner: update_search_space() must be called before generating parameters"
+                )
+            space, dedup = self._space, self._dedup
+            params: FormattedParameters = {}
+            if self._results:
+                for attempt in range(_RETRIES):
+                    # A repeat means the neighbourhood is used up at this step size: widen it.
+                    params = self._neighbour(space, boost=2.0**attempt)
+                    if not dedup.is_duplicate(params):
+                        break
+            if not params or dedup.is_duplicate(params):
+                params = sample_parameters(space, self._rng)
+                for _ in range(_RANDOM_RETRIES):
+                    if not dedup.is_duplicate(params):
+                        break
+                    params = sample_parameters(space, self._rng)
+            params = dedup(params)
+            self._running[parameter_id] = params
+            return deformat_parameters(params, space)
+
+    def receive_trial_result(self, parameter_id: Any, parameters: Any, value: Any, **kwargs: Any) -> None:
+        loss = self._loss(extract_scalar_reward(value))
+        with self._lock:
+            formatted = self._running.pop(parameter_id, None)
+            if formatted is None and self._space is not None:
+                formatted = _try_format({"parameter": parameters}, self._space)
+                if formatted is not None and self._dedup is not None:
+                    self._dedup.add_history(formatted)
+            if formatted is not None:
+                self._add(formatted, loss)
+
+    def trial_end(self, parameter_id: Any, success: bool, **kwargs: Any) -> None:
+        with self._lock:
+            self._running.pop(parameter_id, None)
+
+    def import_data(self, data: list[dict[str, Any]] | str) -> None:
+        with self._lock:
+            if self._space is None or self._dedup is None:
+                _logger.warning("import_data before the search space is set: ignored")
+                return
+            count = 0
+            for record in _load_records(data):
+                try:
+                    loss = self._loss(extract_scalar_reward(record.get("value")))
+                except RuntimeError:
+                    continue
+                formatted = _try_format(record, self._space)
+                if formatted is None:
+                    continue
+                self._dedup.add_history(formatted)
+                self._add(formatted, loss)
+                count += 1
+            _logger.info("Replayed %d FINISHED trials", count)
+
+    def _loss(self, metric: float) -> float:
+        loss = float(metric) if self.optimize_mode is OptimizeMode.Minimize else -float(metric)
+        return loss if math.isfinite(loss) else math.inf
+
+    def _add(self, formatted: FormattedParameters, loss: float) -> None:
+        index = len(self._results)
+        while index > 0 and self._results[index - 1][1] > loss:
+            index -= 1
+        self._results.insert(index, (formatted, loss))
+
+    def _pick(self, candidates: list[FormattedParameters]) -> FormattedParameters:
+        rank = int(self._rng.geometric(_PICK_BEST)) - 1
+        return candidates[min(rank, len(candidates) - 1)]
+
+    def _neighbour(self, space: FormattedSearchSpace, boost: float) -> FormattedParameters:
+        rng = self._rng
+        ranked = [params for params, _ in self._results]
+        scale = min(1.0, boost / (1.0 + _SHRINK * len(ranked)))
+
+        def change(spec: ParameterSpec, value: Any) -> Any | None:
+            if spec.categorical and spec.type != "randint":
+                return move(spec, value, scale, rng) if rng.random() < scale else None
+            return move(spec, value, scale, rng, force=False)
+
+        def donor(spec: ParameterSpec) -> Any | None:
+            having = [params for params in ranked if spec.key in params]
+            return self._pick(having)[spec.key] if having else None
+
+        return build_child(space, self._pick(ranked), rng, change, donor)

@@ -1,0 +1,752 @@
+// The experiment's charts, each a small class over a CanvasPanel:
+// metric by trial, best so far, parallel coordinates, intermediate curves, durations, Pareto front.
+//
+// Every plot takes a `view` object: {trials (digest rows), metricIndex, metricKey, maximize,
+// selected (Set of ids), space (search space), onOpen(id)} and draws in one pass. Colours are
+// batched by bucket so that 10,000 polylines cost a few dozen strokes, not 10,000.
+
+import { h } from '../dom.js';
+import { duration, num, statusLabel, trialMillis, value as fmtValue } from '../format.js';
+import {
+  CanvasPanel, drawAxes, emptyMessage, extent, makeScale, nearest, padExtent, rampColor, rampGradient, theme,
+} from './chart.js';
+
+const FRAME = { left: 64, top: 16, right: 20, bottom: 44 };
+const BUCKETS = 24;
+
+function metricOf(trial, index) {
+  if (!trial.metric) return null;
+  const v = trial.metric[index];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function frameOf(width, height, extra = {}) {
+  return {
+    left: extra.left ?? FRAME.left,
+    top: extra.top ?? FRAME.top,
+    right: width - (extra.right ?? FRAME.right),
+    bottom: height - (extra.bottom ?? FRAME.bottom),
+  };
+}
+
+function tipLines(trial, view, extra = []) {
+  const lines = [`Trial #${trial.seq ?? '?'} · ${trial.id}`, `status: ${statusLabel(trial.status)}`, ...extra];
+  const names = view.paramNames || [];
+  for (let i = 0; i < Math.min(names.length, 6); i += 1) lines.push(`${names[i]}: ${fmtValue(trial.params[i])}`);
+  if (names.length > 6) lines.push(`… ${names.length - 6} more`);
+  return lines;
+}
+
+/** Normalised goodness in [0, 1] of a metric value (1 = best), for colouring. */
+function goodness(range, maximize) {
+  if (!range) return () => 0.5;
+  const [lo, hi] = range;
+  const span = hi - lo || 1;
+  return (v) => (maximize ? (v - lo) / span : (hi - v) / span);
+}
+
+class BasePlot {
+  constructor(container, { height = 340, label }) {
+    this.view = null;
+    this.points = { xs: [], ys: [], items: [] };
+    this.panel = new CanvasPanel(container, { height, label, draw: (ctx, w, hgt) => this.draw(ctx, w, hgt) });
+    this.hover = -1;
+    this.rendered = null;
+    this.panel.canvas.addEventListener('mousemove', (event) => this.onMove(event));
+    this.panel.canvas.addEventListener('mouseleave', () => {
+      this.hover = -1;
+      this.panel.hideTip();
+    });
+    this.panel.canvas.addEventListener('click', () => {
+      const item = this.points.items[this.hover];
+      if (item && this.view && this.view.onOpen) this.view.onOpen(item.id);
+    });
+  }
+
+  update(view) {
+    this.view = view;
+    this.panel.render();
+    if (this.rendered) this.rendered();
+  }
+
+  onMove(event) {
+    const rect = this.panel.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const index = nearest(this.points.xs, this.points.ys, x, y);
+    this.hover = index;
+    this.panel.canvas.classList.toggle('pointer', index >= 0);
+    if (index < 0) {
+      this.panel.hideTip();
+      return;
+    }
+    this.panel.showTip(x, y, this.tipFor(this.points.items[index], index));
+  }
+
+  tipFor(trial) {
+    return tipLines(trial, this.view);
+  }
+
+  destroy() {
+    this.panel.destroy();
+  }
+}
+
+/** Final metric of each trial by trial number, or the best value found so far. */
+export class MetricPlot extends BasePlot {
+  constructor(container, { mode = 'points', logScale = false } = {}) {
+    super(container, { label: mode === 'best' ? 'best metric so far' : 'final metric by trial' });
+    this.mode = mode;
+    this.logScale = logScale;
+  }
+
+  draw(ctx, width, height) {
+    const colors = theme();
+    const view = this.view;
+    this.points = { xs: [], ys: [], items: [] };
+    if (!view) return;
+    const withMetric = view.trials.filter((t) => metricOf(t, view.metricIndex) !== null && t.seq !== null);
+    if (!withMetric.length) {
+      emptyMessage(ctx, width, height, 'No final results yet', colors);
+      return;
+    }
+    const frame = frameOf(width, height);
+    const ys = withMetric.map((t) => metricOf(t, view.metricIndex));
+    const log = this.logScale && ys.every((v) => v > 0);
+    const yRange = extent(ys, log);
+    const xRange = extent(view.trials.map((t) => t.seq));
+    const xScale = makeScale('linear', padExtent(xRange, 0.02), [frame.left, frame.right]);
+    const yScale = makeScale(log ? 'log' : 'linear', log ? yRange : padExtent(yRange, 0.06), [frame.bottom, frame.top]);
+    drawAxes(ctx, frame, xScale, yScale, {
+      xLabel: 'trial number', yLabel: view.metricLabel, colors,
+    });
+    const byStatus = new Map();
+    const radius = withMetric.length > 3000 ? 1.6 : withMetric.length > 500 ? 2.2 : 3;
+    const best = this.mode === 'best';
+    for (const trial of withMetric) {
+      const x = xScale.map(trial.seq);
+      const y = yScale.map(metricOf(trial, view.metricIndex));
+      this.points.xs.push(x);
+      this.points.ys.push(y);
+      this.points.items.push(trial);
+      const key = best ? 'faint' : trial.status;
+      if (!byStatus.has(key)) byStatus.set(key, []);
+      byStatus.get(key).push(x, y);
+    }
+    for (const [status, coords] of byStatus) {
+      ctx.fillStyle = status === 'faint' ? colors.grid : (colors.status[status] || colors.muted);
+      ctx.beginPath();
+      for (let i = 0; i < coords.length; i += 2) {
+        ctx.moveTo(coords[i] + radius, coords[i + 1]);
+        ctx.arc(coords[i], coords[i + 1], radius, 0, Math.PI * 2);
+      }
+      ctx.fill();
+    }
+    if (best) this.drawBest(ctx, withMetric, xScale, yScale, colors, frame);
+    const selected = view.selected;
+    if (selected && selected.size) {
+      ctx.strokeStyle = colors.fg;
+      ctx.lineWidth = 2;
+      for (let i = 0; i < this.points.items.length; i += 1) {
+        if (!selected.has(this.points.items[i].id)) continue;
+        ctx.beginPath();
+        ctx.arc(this.points.xs[i], this.points.ys[i], 5.5, 0, Math.PI * 2);
+        ctx.stroke();
+      }
+    }
+  }
+
+  drawBest(ctx, trials, xScale, yScale, colors, frame) {
+    const view = this.view;
+    const ordered = trials.slice().sort((a, b) => a.seq - b.seq);
+    let bestValue = null;
+    const steps = [];
+    for (const trial of ordered) {
+      const v = metricOf(trial, view.metricIndex);
+      if (bestValue === null || (view.maximize ? v > bestValue : v < bestValue)) {
+        bestValue = v;
+        steps.push({ trial, value: v });
+      }
+    }
+    ctx.strokeStyle = colors.accent;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    steps.forEach((step, i) => {
+      const x = xScale.map(step.trial.seq);
+      const y = yScale.map(step.value);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, yScale.map(steps[i - 1].value));
+      ctx.lineTo(x, y);
+    });
+    ctx.lineTo(frame.right, yScale.map(bestValue));
+    ctx.stroke();
+    ctx.fillStyle = colors.accent;
+    ctx.beginPath();
+    for (const step of steps) {
+      const x = xScale.map(step.trial.seq);
+      const y = yScale.map(step.value);
+      ctx.moveTo(x + 4, y);
+      ctx.arc(x, y, 4, 0, Math.PI * 2);
+    }
+    ctx.fill();
+  }
+
+  tipFor(trial) {
+    return tipLines(trial, this.view, [`${this.view.metricLabel}: ${num(metricOf(trial, this.view.metricIndex))}`]);
+  }
+}
+
+/** How a parameter's axis is laid out: numbers on a linear/log line, choices as categories. */
+export function axisKind(name, index, trials, space) {
+  const spec = space && space[name];
+  const type = spec && spec._type;
+  const values = [];
+  let allNumbers = true;
+  for (const trial of trials) {
+    const v = trial.params[index];
+    if (v === null || v === undefined) continue;
+    values.push(v);
+    if (typeof v !== 'number') allNumbers = false;
+  }
+  if (type === 'choice' || !allNumbers) {
+    const categories = [];
+    const seen = new Set();
+    const add = (v) => {
+      const key = String(v);
+      if (!seen.has(key)) {
+        seen.add(key);
+        categories.push(v);
+      }
+    };
+    if (type === 'choice' && Array.isArray(spec._value)) {
+      for (const option of spec._value) add(option && typeof option === 'object' && '_name' in option ? option._name : option);
+    }
+    for (const v of values) add(v);
+    return { kind: 'band', categories };
+  }
+  const log = typeof type === 'string' && type.includes('log') && values.every((v) => v > 0);
+  return { kind: log ? 'log' : 'linear', range: extent(values, log) };
+}
+
+/** One polyline per trial across parameter axes and the metric; drag on an axis to filter. */
+export class ParallelPlot extends BasePlot {
+  constructor(container) {
+    super(container, { height: 380, label: 'parallel coordinates of hyper-parameters' });
+    this.brushes = new Map();
+    this.drag = null;
+    this.onBrush = null;
+    this.axes = [];
+    const canvas = this.panel.canvas;
+    canvas.addEventListener('mousedown', (event) => this.startBrush(event));
+    window.addEventListener('mouseup', this._up = (event) => this.endBrush(event));
+  }
+
+  onMove(event) {
+    const rect = this.panel.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    if (this.drag) {
+      this.drag.y1 = y;
+      this.panel.render();
+      return;
+    }
+    const axis = this.axisAt(x);
+    this.panel.canvas.classList.toggle('crosshair', Boolean(axis));
+  }
+
+  axisAt(x) {
+    return this.axes.find((axis) => Math.abs(axis.x - x) < 14) || null;
+  }
+
+  startBrush(event) {
+    const rect = this.panel.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const axis = this.axisAt(x);
+    if (!axis) return;
+    event.preventDefault();
+    this.drag = { axis: axis.name, y0: y, y1: y };
+  }
+
+  endBrush() {
+    if (!this.drag) return;
+    const { axis, y0, y1 } = this.drag;
+    this.drag = null;
+    if (Math.abs(y1 - y0) < 4) this.brushes.delete(axis);
+    else this.brushes.set(axis, [Math.min(y0, y1), Math.max(y0, y1)]);
+    this.panel.render();
+    if (this.onBrush) this.onBrush(this.brushSummary());
+  }
+
+  clearBrushes() {
+    this.brushes.clear();
+    this.panel.render();
+    if (this.onBrush) this.onBrush(this.brushSummary());
+  }
+
+  /** The brushes as value ranges, and a search-box query selecting the same trials. */
+  brushSummary() {
+    const terms = [];
+    for (const [name, [p0, p1]] of this.brushes) {
+      const axis = this.axes.find((a) => a.name === name);
+      if (!axis) continue;
+      if (axis.scale.kind === 'band') {
+        const inside = axis.scale.domain.filter((c) => {
+          const p = axis.scale.map(c);
+          return p >= p0 && p <= p1;
+        });
+        if (inside.length === 1) terms.push(`${axis.key}=${inside[0]}`);
+      } else {
+        const a = axis.scale.invert(p1);
+        const b = axis.scale.invert(p0);
+        terms.push(`${axis.key}>=${num(Math.min(a, b), 4)}`, `${axis.key}<=${num(Math.max(a, b), 4)}`);
+      }
+    }
+    return { count: this.brushes.size, inside: this.insideCount || 0, query: terms.join(' ') };
+  }
+
+  draw(ctx, width, height) {
+    const colors = theme();
+    const view = this.view;
+    this.points = { xs: [], ys: [], items: [] };
+    if (!view) return;
+    const names = view.paramNames;
+    if (!names.length || !view.trials.length) {
+      emptyMessage(ctx, width, height, 'No trials yet', colors);
+      return;
+    }
+    const frame = frameOf(width, height, { left: 56, right: 86, top: 40, bottom: 28 });
+    const columns = names.map((name, index) => ({ name, key: name, index, metric: false }));
+    columns.push({ name: view.metricLabel, key: view.metricKey === 'default' ? 'metric' : `metric:${view.metricKey}`,
+      index: view.metricIndex, metric: true });
+    const step = columns.length > 1 ? (frame.right - frame.left) / (columns.length - 1) : 0;
+    const metricValues = view.trials.map((t) => metricOf(t, view.metricIndex));
+    const metricRange = extent(metricValues);
+    this.axes = columns.map((column, i) => {
+      const x = frame.left + step * i;
+      let scale;
+      if (column.metric) {
+        scale = makeScale('linear', metricRange ? padExtent(metricRange, 0.02) : [0, 1], [frame.bottom, frame.top]);
+      } else {
+        const kind = axisKind(column.name, column.index, view.trials, view.space);
+        scale = kind.kind === 'band'
+          ? makeScale('band', kind.categories, [frame.bottom, frame.top])
+          : makeScale(kind.kind, kind.range || [0, 1], [frame.bottom, frame.top]);
+      }
+      return { ...column, x, scale };
+    });
+    const good = goodness(metricRange, view.maximize);
+    const brushed = this.brushes.size > 0;
+    const buckets = Array.from({ length: BUCKETS + 2 }, () => []);
+    let inside = 0;
+    const ordered = view.trials.slice();
+    for (const trial of ordered) {
+      const ys = new Array(this.axes.length);
+      let pass = true;
+      for (let a = 0; a < this.axes.length; a += 1) {
+        const axis = this.axes[a];
+        const raw = axis.metric ? metricOf(trial, axis.index) : trial.params[axis.index];
+        const y = raw === null || raw === undefined ? NaN : axis.scale.map(raw);
+        ys[a] = y;
+        const brush = this.brushes.get(axis.name);
+        if (brush && !(y >= brush[0] && y <= brush[1])) pass = false;
+      }
+      const metric = metricOf(trial, view.metricIndex);
+      let bucket;
+      if (brushed && !pass) bucket = BUCKETS + 1;
+      else if (metric === null) bucket = BUCKETS;
+      else bucket = Math.min(BUCKETS - 1, Math.floor(good(metric) * BUCKETS));
+      if (pass) inside += 1;
+      buckets[bucket].push(ys);
+    }
+    this.insideCount = inside;
+    const many = view.trials.length > 1500;
+    const paint = (lines, style, widthPx) => {
+      if (!lines.length) return;
+      ctx.strokeStyle = style;
+      ctx.lineWidth = widthPx;
+      ctx.beginPath();
+      for (const ys of lines) {
+        let pen = false;
+        for (let a = 0; a < ys.length; a += 1) {
+          const y = ys[a];
+          if (!Number.isFinite(y)) {
+            pen = false;
+            continue;
+          }
+          if (pen) ctx.lineTo(this.axes[a].x, y);
+          else ctx.moveTo(this.axes[a].x, y);
+          pen = true;
+        }
+      }
+      ctx.stroke();
+    };
+    paint(buckets[BUCKETS + 1], colors.grid, 1);
+    paint(buckets[BUCKETS], `rgba(138,148,166,${many ? 0.15 : 0.4})`, 1);
+    for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.28 : 0.75), 1.2);
+    if (view.selected && view.selected.size) {
+      const chosen = view.trials.filter((t) => view.selected.has(t.id));
+      const lines = chosen.map((trial) => this.axes.map((axis) => {
+        const raw = axis.metric ? metricOf(trial, axis.index) : trial.params[axis.index];
+        return raw === null || raw === undefined ? NaN : axis.scale.map(raw);
+      }));
+      paint(lines, colors.fg, 2.5);
+    }
+    this.drawAxisFrames(ctx, colors, frame);
+    // the colour bar says which end of the ramp is the better metric
+    const barX = width - 40;
+    ctx.fillStyle = rampGradient(ctx, 0, view.maximize ? frame.bottom : frame.top, 0,
+      view.maximize ? frame.top : frame.bottom);
+    ctx.fillRect(barX, frame.top, 10, frame.bottom - frame.top);
+    ctx.fillStyle = colors.muted;
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.fillText('better', barX + 5, frame.top - 8);
+  }
+
+  drawAxisFrames(ctx, colors, frame) {
+    ctx.save();
+    for (const axis of this.axes) {
+      ctx.strokeStyle = colors.fg;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(Math.round(axis.x) + 0.5, frame.top);
+      ctx.lineTo(Math.round(axis.x) + 0.5, frame.bottom);
+      ctx.stroke();
+      ctx.fillStyle = colors.fg;
+      ctx.font = '600 11px system-ui, sans-serif';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      const title = axis.name.length > 18 ? `${axis.name.slice(0, 17)}…` : axis.name;
+      ctx.fillText(title, axis.x, frame.top - 14);
+      ctx.font = '10px system-ui, sans-serif';
+      ctx.textBaseline = 'middle';
+      ctx.textAlign = 'right';
+      const ticks = axis.scale.ticks(5);
+      const every = Math.max(1, Math.ceil(ticks.length / 12));
+      ticks.forEach((tick, i) => {
+        if (i % every) return;
+        ctx.fillStyle = colors.bg;
+        const label = tick.label.length > 10 ? `${tick.label.slice(0, 9)}…` : tick.label;
+        const w = ctx.measureText(label).width;
+        ctx.globalAlpha = 0.8;
+        ctx.fillRect(axis.x - w - 7, tick.pos - 6, w + 4, 12);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = colors.muted;
+        ctx.fillText(label, axis.x - 4, tick.pos);
+        ctx.fillRect(axis.x - 2, tick.pos, 4, 1);
+      });
+      const brush = this.drag && this.drag.axis === axis.name
+        ? [Math.min(this.drag.y0, this.drag.y1), Math.max(this.drag.y0, this.drag.y1)]
+        : this.brushes.get(axis.name);
+      if (brush) {
+        ctx.fillStyle = 'rgba(37,87,214,0.18)';
+        ctx.strokeStyle = colors.accent;
+        ctx.fillRect(axis.x - 8, brush[0], 16, brush[1] - brush[0]);
+        ctx.strokeRect(axis.x - 8 + 0.5, brush[0] + 0.5, 16, brush[1] - brush[0]);
+      }
+    }
+    ctx.restore();
+  }
+
+  destroy() {
+    window.removeEventListener('mouseup', this._up);
+    super.destroy();
+  }
+}
+
+/** Intermediate results of every trial, one line each, coloured by its final metric. */
+export class IntermediatePlot extends BasePlot {
+  constructor(container) {
+    super(container, { height: 360, label: 'intermediate results' });
+    this.series = null;
+  }
+
+  setSeries(series) {
+    this.series = series;
+  }
+
+  draw(ctx, width, height) {
+    const colors = theme();
+    const view = this.view;
+    this.points = { xs: [], ys: [], items: [] };
+    if (!view || !this.series) {
+      emptyMessage(ctx, width, height, 'Loading intermediate results…', colors);
+      return;
+    }
+    const key = view.metricKey;
+    const valueOf = (raw) => {
+      if (typeof raw === 'number') return raw;
+      if (raw && typeof raw === 'object') {
+        const v = raw[key] ?? raw.default;
+        return typeof v === 'number' ? v : null;
+      }
+      return null;
+    };
+    const lines = [];
+    let maxStep = 0;
+    const allY = [];
+    const limit = view.topN || Infinity;
+    let candidates = view.trials.filter((t) => this.series[t.id] && this.series[t.id].length);
+    if (Number.isFinite(limit) && candidates.length > limit) {
+      const withMetric = candidates.filter((t) => metricOf(t, view.metricIndex) !== null);
+      withMetric.sort((a, b) => (view.maximize ? -1 : 1) * (metricOf(a, view.metricIndex) - metricOf(b, view.metricIndex)));
+      const running = candidates.filter((t) => t.status === 'RUNNING');
+      candidates = [...new Set([...running, ...withMetric.slice(0, limit)])];
+    }
+    for (const trial of candidates) {
+      const raw = this.series[trial.id];
+      const pts = [];
+      for (let i = 0; i < raw.length; i += 1) {
+        const v = valueOf(raw[i][1]);
+        if (v === null || !Number.isFinite(v)) continue;
+        pts.push(i, v);
+        allY.push(v);
+      }
+      if (!pts.length) continue;
+      maxStep = Math.max(maxStep, pts[pts.length - 2]);
+      lines.push({ trial, pts });
+    }
+    if (!lines.length) {
+      emptyMessage(ctx, width, height, 'No intermediate results reported', colors);
+      return;
+    }
+    const frame = frameOf(width, height);
+    const xScale = makeScale('linear', [0, Math.max(1, maxStep)], [frame.left, frame.right]);
+    const yScale = makeScale('linear', padExtent(extent(allY), 0.05), [frame.bottom, frame.top]);
+    drawAxes(ctx, frame, xScale, yScale, { xLabel: 'report', yLabel: view.metricLabel, colors });
+    const finals = extent(view.trials.map((t) => metricOf(t, view.metricIndex)));
+    const good = goodness(finals, view.maximize);
+    const buckets = Array.from({ length: BUCKETS + 2 }, () => []);
+    for (const line of lines) {
+      const metric = metricOf(line.trial, view.metricIndex);
+      let bucket = metric === null ? BUCKETS : Math.min(BUCKETS - 1, Math.floor(good(metric) * BUCKETS));
+      if (line.trial.status === 'RUNNING') bucket = BUCKETS + 1;
+      const coords = [];
+      for (let i = 0; i < line.pts.length; i += 2) {
+        const x = xScale.map(line.pts[i]);
+        const y = yScale.map(line.pts[i + 1]);
+        coords.push(x, y);
+        this.points.xs.push(x);
+        this.points.ys.push(y);
+        this.points.items.push(line.trial);
+      }
+      line.coords = coords;
+      buckets[bucket].push(coords);
+    }
+    this.lines = lines;
+    const many = lines.length > 800;
+    const paint = (group, style, lineWidth) => {
+      if (!group.length) return;
+      ctx.strokeStyle = style;
+      ctx.lineWidth = lineWidth;
+      ctx.beginPath();
+      for (const coords of group) {
+        ctx.moveTo(coords[0], coords[1]);
+        if (coords.length === 2) ctx.lineTo(coords[0] + 0.5, coords[1]);
+        for (let i = 2; i < coords.length; i += 2) ctx.lineTo(coords[i], coords[i + 1]);
+      }
+      ctx.stroke();
+    };
+    paint(buckets[BUCKETS], `rgba(138,148,166,${many ? 0.2 : 0.5})`, 1);
+    for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.3 : 0.8), 1.3);
+    paint(buckets[BUCKETS + 1], colors.status.RUNNING, 1.8);
+    const highlight = new Set(view.selected || []);
+    const hovered = this.points.items[this.hover];
+    if (hovered) highlight.add(hovered.id);
+    paint(lines.filter((l) => highlight.has(l.trial.id)).map((l) => l.coords), colors.fg, 2.5);
+  }
+
+  onMove(event) {
+    super.onMove(event);
+    this.panel.render();
+  }
+
+  tipFor(trial, index) {
+    const series = this.series[trial.id] || [];
+    const lines = tipLines(trial, this.view, [`final: ${num(metricOf(trial, this.view.metricIndex))}`,
+      `reports: ${series.length}`]);
+    const y = this.points.ys[index];
+    if (Number.isFinite(y)) lines.splice(2, 0, `this report: ${num(this.panelValue(index))}`);
+    return lines;
+  }
+
+  panelValue(index) {
+    const trial = this.points.items[index];
+    let k = 0;
+    for (let i = 0; i < index; i += 1) if (this.points.items[i] === trial) k += 1;
+    const line = this.lines.find((l) => l.trial === trial);
+    return line ? line.pts[k * 2 + 1] : null;
+  }
+}
+
+/** How long each trial ran, coloured by status. */
+export class DurationPlot extends BasePlot {
+  constructor(container) {
+    super(container, { height: 320, label: 'trial durations' });
+  }
+
+  draw(ctx, width, height) {
+    const colors = theme();
+    const view = this.view;
+    this.points = { xs: [], ys: [], items: [] };
+    if (!view) return;
+    const now = Date.now();
+    const rows = view.trials.filter((t) => t.start && t.seq !== null).map((t) => ({ trial: t, seconds: trialMillis(t, now) / 1000 }));
+    if (!rows.length) {
+      emptyMessage(ctx, width, height, 'No trial has started yet', colors);
+      return;
+    }
+    const frame = frameOf(width, height);
+    const xScale = makeScale('linear', padExtent(extent(rows.map((r) => r.trial.seq)), 0.01), [frame.left, frame.right]);
+    const top = extent(rows.map((r) => r.seconds))[1] || 1;
+    const yScale = makeScale('linear', [0, top * 1.05], [frame.bottom, frame.top]);
+    drawAxes(ctx, frame, xScale, yScale, { xLabel: 'trial number', yLabel: 'duration (s)', colors });
+    const barWidth = Math.max(1, Math.min(14, ((frame.right - frame.left) / rows.length) * 0.7));
+    const groups = new Map();
+    for (const row of rows) {
+      const x = xScale.map(row.trial.seq);
+      const y = yScale.map(row.seconds);
+      this.points.xs.push(x);
+      this.points.ys.push(y);
+      this.points.items.push(row.trial);
+      if (!groups.has(row.trial.status)) groups.set(row.trial.status, []);
+      groups.get(row.trial.status).push(x, y);
+    }
+    for (const [status, coords] of groups) {
+      ctx.fillStyle = colors.status[status] || colors.muted;
+      for (let i = 0; i < coords.length; i += 2) {
+        ctx.fillRect(coords[i] - barWidth / 2, coords[i + 1], barWidth, frame.bottom - coords[i + 1]);
+      }
+    }
+  }
+
+  onMove(event) {
+    // bars are tall and thin: pick by x alone
+    const rect = this.panel.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    let best = -1;
+    let bestDx = 8;
+    for (let i = 0; i < this.points.xs.length; i += 1) {
+      const dx = Math.abs(this.points.xs[i] - x);
+      if (dx < bestDx) {
+        bestDx = dx;
+        best = i;
+      }
+    }
+    this.hover = best;
+    this.panel.canvas.classList.toggle('pointer', best >= 0);
+    if (best < 0) this.panel.hideTip();
+    else this.panel.showTip(x, y, this.tipFor(this.points.items[best]));
+  }
+
+  tipFor(trial) {
+    return tipLines(trial, this.view, [`duration: ${duration(trialMillis(trial) / 1000)}`]);
+  }
+}
+
+/** Indexes of the non-dominated points for two objectives. */
+export function paretoFront(points, maxX, maxY) {
+  const order = points.map((p, i) => i).sort((a, b) => {
+    const dx = (points[b].x - points[a].x) * (maxX ? 1 : -1);
+    if (dx !== 0) return dx;
+    return (points[b].y - points[a].y) * (maxY ? 1 : -1);
+  });
+  const front = [];
+  let bestY = null;
+  for (const i of order) {
+    const y = points[i].y;
+    if (bestY === null || (maxY ? y > bestY : y < bestY)) {
+      front.push(i);
+      bestY = y;
+    }
+  }
+  return front;
+}
+
+/** Two metric keys against each other, with the Pareto front highlighted. */
+export class ParetoPlot extends BasePlot {
+  constructor(container) {
+    super(container, { height: 380, label: 'Pareto front' });
+    this.front = [];
+  }
+
+  draw(ctx, width, height) {
+    const colors = theme();
+    const view = this.view;
+    this.points = { xs: [], ys: [], items: [] };
+    this.front = [];
+    if (!view || !view.pareto) return;
+    const { xIndex, yIndex, maxX, maxY, xKey, yKey } = view.pareto;
+    const data = [];
+    for (const trial of view.trials) {
+      const x = metricOf(trial, xIndex);
+      const y = metricOf(trial, yIndex);
+      if (x !== null && y !== null) data.push({ x, y, trial });
+    }
+    if (!data.length) {
+      emptyMessage(ctx, width, height, 'No trial reported both metrics', colors);
+      return;
+    }
+    const frame = frameOf(width, height);
+    const xScale = makeScale('linear', padExtent(extent(data.map((d) => d.x)), 0.05), [frame.left, frame.right]);
+    const yScale = makeScale('linear', padExtent(extent(data.map((d) => d.y)), 0.05), [frame.bottom, frame.top]);
+    drawAxes(ctx, frame, xScale, yScale, { xLabel: `${xKey} (${maxX ? 'max' : 'min'})`,
+      yLabel: `${yKey} (${maxY ? 'max' : 'min'})`, colors });
+    const frontIdx = paretoFront(data, maxX, maxY);
+    const onFront = new Set(frontIdx);
+    ctx.fillStyle = colors.muted;
+    ctx.globalAlpha = 0.45;
+    ctx.beginPath();
+    data.forEach((d, i) => {
+      const x = xScale.map(d.x);
+      const y = yScale.map(d.y);
+      this.points.xs.push(x);
+      this.points.ys.push(y);
+      this.points.items.push(d.trial);
+      if (!onFront.has(i)) {
+        ctx.moveTo(x + 2.5, y);
+        ctx.arc(x, y, 2.5, 0, Math.PI * 2);
+      }
+    });
+    ctx.fill();
+    ctx.globalAlpha = 1;
+    const sorted = frontIdx.slice().sort((a, b) => data[a].x - data[b].x);
+    ctx.strokeStyle = colors.accent;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    sorted.forEach((i, k) => {
+      const x = xScale.map(data[i].x);
+      const y = yScale.map(data[i].y);
+      if (k === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+    ctx.fillStyle = colors.accent;
+    ctx.beginPath();
+    for (const i of frontIdx) {
+      const x = xScale.map(data[i].x);
+      const y = yScale.map(data[i].y);
+      ctx.moveTo(x + 4.5, y);
+      ctx.arc(x, y, 4.5, 0, Math.PI * 2);
+    }
+    ctx.fill();
+    this.front = frontIdx.map((i) => data[i].trial);
+  }
+
+  tipFor(trial) {
+    const { xIndex, yIndex, xKey, yKey } = this.view.pareto;
+    return tipLines(trial, this.view, [`${xKey}: ${num(metricOf(trial, xIndex))}`, `${yKey}: ${num(metricOf(trial, yIndex))}`]);
+  }
+}
+
+/** A small legend of status colours. */
+export function statusLegend(statuses) {
+  const colors = theme();
+  return h('div.legend', statuses.map((status) => {
+    const swatch = h('span.swatch');
+    swatch.style.background = colors.status[status] || colors.muted;
+    return h('span.legend-item', swatch, statusLabel(status));
+  }));
+}
