@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument('--foreground', required=True)
     parser.add_argument('--url-prefix')
     parser.add_argument('--bind-address')
+    parser.add_argument('--stop-with-parent', action='store_true')
+    parser.add_argument('--tuner-command-channel')
     args = parser.parse_args()
 
     mode = os.environ.get('FAKE_NNI_MODE', 'ok')

@@ -116,9 +116,7 @@ def test_legacy_tuner_forms(stub_config: StubConfig, fake_manager: FakeManager) 
     assert management.is_valid_experiment_id(exp.id)
     exp = Experiment(tuner=tuner, training_service=stub_config, id='legacy1')
     assert exp._tuner is tuner and exp.config is stub_config and exp.id == 'legacy1'
-    with pytest.raises(NotImplementedError, match='tuner object inside this Python process'):
-        exp.start(free_port())
-    assert fake_manager.starts() == []
+    # the in-process form runs end to end in tests/e2e/test_in_process_tuner.py
     with pytest.raises(TypeError):
         Experiment(stub_config, training_service=stub_config)
 

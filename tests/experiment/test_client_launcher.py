@@ -60,7 +60,7 @@ def test_manager_gets_nni_args(fake_manager: FakeManager, stub_config: StubConfi
         workdir = os.path.abspath(stub_config.experiment_working_directory)
         assert start['argv'] == ['--port', str(port), '--experiment-id', 'exp1', '--action', 'create',
                                  '--experiments-directory', workdir, '--log-level', 'debug',
-                                 '--foreground', 'false', '--url-prefix', 'pre']
+                                 '--foreground', 'false', '--url-prefix', 'pre', '--stop-with-parent']
         assert start['pid'] == proc.pid
         assert start['cwd'] == os.path.join(workdir, 'exp1')
         # Own session and process group, so terminal Ctrl-C does not reach it.

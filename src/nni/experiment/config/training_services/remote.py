@@ -90,7 +90,9 @@ class RemoteMachineConfig(ConfigBase):
     port: int = checked('a port number between 1 and 65535', is_port, default=22)
     user: str = checked('a user name', is_non_empty_str)
     password: str | None = checked('a string', lambda value: isinstance(value, str), default=None)
-    ssh_key_file: PathLike | None = checked('a path to a private key file', is_path, default='~/.ssh/id_rsa')
+    ssh_key_file: PathLike | None = checked(
+        'a path to a private key file', is_path, default='~/.ssh/id_rsa', optional=True
+    )
     ssh_passphrase: str | None = checked('a string', lambda value: isinstance(value, str), default=None)
     use_active_gpu: bool = checked('true or false', is_bool, default=False)
     max_trial_number_per_gpu: int = checked('a positive integer', is_positive_int, default=1)
