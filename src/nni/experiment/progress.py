@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-__all__ = ['ProgressMonitor', 'ProgressState', 'create_display', 'emit_line', 'render_text']
+__all__ = ['ProgressMonitor', 'ProgressState', 'create_display', 'emit_line', 'render_text', 'terminal_progress']
 
 #: Seconds between two ``GET /experiment`` calls (the duration limit can be changed while running).
 PROFILE_REFRESH = 5.0
@@ -293,6 +293,21 @@ def _notebook_display() -> Any | None:
     return display
 
 
+def _disabled() -> bool:
+    return os.environ.get('NNI_PROGRESS', '').lower() in ('0', 'false', 'no', 'off')
+
+
+def terminal_progress(stream: IO[str] | None = None) -> bool:
+    """Whether :func:`create_display` would paint a terminal bar on ``stream`` (default ``sys.stdout``)."""
+    if _disabled() or _notebook_display() is not None:
+        return False
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def create_display(stream: IO[str] | None = None) -> Display | None:
     """
     The display fitting the current output, or ``None`` when progress must stay quiet.
@@ -302,7 +317,7 @@ def create_display(stream: IO[str] | None = None) -> Display | None:
     stream
         Terminal stream to paint on (default ``sys.stdout``).
     """
-    if os.environ.get('NNI_PROGRESS', '').lower() in ('0', 'false', 'no', 'off'):
+    if _disabled():
         return None
     display = _notebook_display()
     if display is not None:

@@ -192,15 +192,19 @@ class ExperimentStore:
         query += ' ORDER BY rowid'
         return [MetricRow(*row) for row in self._db.execute(query, args)]
 
-    def metrics_after(self, rowid: int, metric_type: str | None = None) -> list[tuple[int, MetricRow]]:
-        """``(rowid, metric)`` pairs written after ``rowid``, so a reader can follow the table incrementally."""
-        query = 'SELECT rowid, timestamp, trialJobId, parameterId, type, sequence, data FROM MetricData WHERE rowid > ?'
+    def metric_values_after(self, rowid: int, metric_type: str | None = None) -> list[tuple[int, str, int, str]]:
+        """``(rowid, trialJobId, sequence, data)`` of metrics written after ``rowid``.
+
+        Plain tuples rather than :class:`MetricRow`: the web portal follows the table incrementally
+        and reads tens of thousands of rows at once, where building objects would dominate.
+        """
+        query = 'SELECT rowid, trialJobId, sequence, data FROM MetricData WHERE rowid > ?'
         args: list[Any] = [rowid]
         if metric_type is not None:
             query += ' AND type = ?'
             args.append(metric_type)
         query += ' ORDER BY rowid'
-        return [(row[0], MetricRow(*row[1:])) for row in self._db.execute(query, args)]
+        return self._db.execute(query, args).fetchall()
 
     # change detection --------------------------------------------------------------------
 

@@ -195,47 +195,60 @@ class ExperimentConfig(ConfigBase):
     Attributes
     ----------
     experiment_name : str | None
-        Shown in the web portal and ``nnictl``.
+        Name shown in the web portal and by ``nnictl``.
     experiment_type : str
-        Always ``'hpo'``.
-    search_space_file : str | None
-        JSON or YAML file holding the search space; loaded into ``search_space`` in the
-        canonical form (both are kept).
+        Always ``'hpo'`` (NAS experiments are not supported).
+    search_space_file : PathLike | None
+        JSON or YAML file holding the search space, relative to the config file. Its content
+        becomes ``search_space`` in the canonical form (both are kept; the file wins).
     search_space : Any
-        The search space itself; ``{}`` is a valid empty space, None means not set.
+        The search space itself: parameter name -> ``{_type, _value}``. ``{}`` is a valid empty
+        space; None means not set. Required unless ``search_space_file`` is set or
+        ``use_annotation`` is true.
     trial_command : str | None
-        Shell command that runs one trial (copied into the training service).
-    trial_code_directory : str
-        Directory the trials run in, default ``'.'``.
+        Shell command that runs one trial, such as ``python3 trial.py`` (copied into the
+        training service). Required except on Kubeflow and FrameworkController.
+    trial_code_directory : PathLike
+        Directory the trials run in (their code is copied from there on remote platforms);
+        must exist.
     trial_concurrency : int
-        How many trials run at once (required).
+        How many trials run at once.
     trial_gpu_number : int | None
-        GPUs per trial.
-    max_experiment_duration, max_trial_duration : str | int | None
-        Limits such as ``'1.5h'`` or seconds; kept verbatim (see :func:`~.utils.parse_time`).
+        GPUs each trial needs; 0 hides every GPU from the trials, None leaves GPUs unscheduled.
+    max_experiment_duration : str | int | None
+        Stop starting trials after this long: seconds, or a number with unit ``s``, ``m``,
+        ``h`` or ``d`` such as ``'1.5h'``. Kept as written (see :func:`~.utils.parse_time`).
     max_trial_number : int | None
-        Stop after this many trials.
+        Stop starting trials after this many.
+    max_trial_duration : str | int | None
+        Kill a trial that runs longer than this (same format as ``max_experiment_duration``).
     nni_manager_ip : str | None
-        Address trials use to reach the manager.
+        Address the trials use to reach the manager (copied into the training service).
     use_annotation : bool
-        Search space defined by annotations in the trial code.
+        The search space is defined by annotations in the trial code.
     debug : bool
-        Debug mode.
+        Debug mode (more logging; copied into the training service).
     log_level : str | None
-        One of fatal, error, warning, info, debug, trace; default ``'debug'`` in debug mode,
-        else ``'info'``.
-    experiment_working_directory : str
-        Where experiments keep their files, default ``'~/nni-experiments'``.
+        One of ``fatal``, ``error``, ``warning``, ``info``, ``debug``, ``trace``; default
+        ``'debug'`` in debug mode, else ``'info'``.
+    experiment_working_directory : PathLike
+        Where experiments keep their files (``<directory>/<experiment id>/``).
     tuner_gpu_indices : list[int] | int | str | None
-        GPUs the tuner may use; canonical form is a list of ints.
-    tuner, assessor : AlgorithmConfig | CustomAlgorithmConfig | None
-        The algorithms; a tuner is required.
+        GPUs the tuner may use: a list of ints, an int, or a string like ``'0,1'``; canonical
+        form is a list of ints.
+    tuner : AlgorithmConfig | CustomAlgorithmConfig | None
+        The tuner (required): ``{name: TPE, classArgs: {...}}`` for a built-in one, or
+        ``{className: module.Class, codeDirectory: ...}`` for a custom class.
+    assessor : AlgorithmConfig | CustomAlgorithmConfig | None
+        The assessor, which may stop unpromising trials early (same form as ``tuner``).
     advisor : AlgorithmConfig | CustomAlgorithmConfig | None
-        Deprecated; moved into ``tuner`` in the canonical form.
+        Deprecated: an advisor is a tuner now. Moved into ``tuner`` in the canonical form; it
+        cannot be set together with ``tuner``.
     training_service : TrainingServiceConfig | list[TrainingServiceConfig]
-        Where trials run (required); a list means hybrid mode.
+        Where trials run (required): a mapping with a ``platform`` key, or a list of them
+        (hybrid mode).
     shared_storage : SharedStorageConfig | None
-        Storage shared with the training machines.
+        Storage mounted both here and on the training machines.
 
     Examples
     --------

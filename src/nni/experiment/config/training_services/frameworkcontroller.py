@@ -11,6 +11,7 @@ from ..utils.internal import (
     MEMORY_SIZE,
     ConfigListCheck,
     Problems,
+    canonical_memory_size,
     checked,
     is_bool,
     is_int,
@@ -80,7 +81,7 @@ class FrameworkControllerRoleConfig(ConfigBase):
         CPUs of each task.
     memory_size
         Memory of each task: megabytes as an int or a string with a unit such as ``'4gb'``; kept
-        as written.
+        as written, except that a one-letter unit gets its ``b`` (``'4g'`` -> ``'4gb'``).
     framework_attempt_completion_policy
         When the attempt ends, judged by the tasks of this role.
     """
@@ -105,6 +106,9 @@ class FrameworkControllerRoleConfig(ConfigBase):
     framework_attempt_completion_policy: FrameworkAttemptCompletionPolicy = checked(
         _POLICY, lambda v: isinstance(v, FrameworkAttemptCompletionPolicy)
     )
+
+    def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
+        self.memory_size = canonical_memory_size(self.memory_size)
 
     def _validate_extra(self, path: str, problems: Problems) -> None:
         policy = self.framework_attempt_completion_policy

@@ -7,6 +7,7 @@ from ..training_service import TrainingServiceConfig
 from ..utils.internal import (
     MEMORY_SIZE,
     Problems,
+    canonical_memory_size,
     checked,
     is_bool,
     is_memory_size,
@@ -55,7 +56,7 @@ class KubeflowRoleConfig(ConfigBase):
         CPUs of each pod.
     memory_size
         Memory of each pod: megabytes as an int or a string with a unit such as ``'4gb'``; kept
-        as written.
+        as written, except that a one-letter unit gets its ``b`` (``'4g'`` -> ``'4gb'``).
     docker_image
         Image the pods run.
     code_directory
@@ -72,6 +73,9 @@ class KubeflowRoleConfig(ConfigBase):
     memory_size: str | int = checked(MEMORY_SIZE, is_memory_size)
     docker_image: str = checked('a docker image name such as msranni/nni:latest', is_non_empty_str, default=DEFAULT_DOCKER_IMAGE)
     code_directory: str = checked('a path (the trial code directory of this role)', is_non_empty_str)
+
+    def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
+        self.memory_size = canonical_memory_size(self.memory_size)
 
 
 #: The spelling of NNI's Kubeflow guide (a typo there); the same class.

@@ -26,6 +26,8 @@ class LocalConfig(TrainingServiceConfig):
 
     Parameters
     ----------
+    platform
+        ``'local'``.
     use_active_gpu
         Whether GPUs already busy with other processes may be used. Must be set explicitly when
         ``trial_gpu_number`` > 0: true on a desktop (the GUI keeps a GPU busy), false when

@@ -10,6 +10,7 @@ from ..training_service import TrainingServiceConfig
 from ..utils.internal import (
     MEMORY_SIZE,
     Problems,
+    canonical_memory_size,
     checked,
     is_bool,
     is_memory_size,
@@ -56,7 +57,8 @@ class OpenpaiConfig(TrainingServiceConfig):
         ``openpai_config_file`` describes the job.
     trial_memory_size
         Memory of each trial's container: megabytes as an int or a string with a unit such as
-        ``'8gb'``; kept as written. Required unless a job config is given.
+        ``'8gb'``; kept as written, except that a one-letter unit gets its ``b`` (``'8g'`` ->
+        ``'8gb'``). Required unless a job config is given.
     storage_config_name
         Name of the cluster's storage config that holds the trial code. Required unless a job
         config is given.
@@ -97,6 +99,7 @@ class OpenpaiConfig(TrainingServiceConfig):
 
     def _prepare(self, parents: list[ConfigBase], problems: Problems) -> None:
         super()._prepare(parents, problems)
+        self.trial_memory_size = canonical_memory_size(self.trial_memory_size)
         if isinstance(self.host, str) and self.host.strip() and '://' not in self.host:
             self.host = 'https://' + self.host  # OpenPAI is served over HTTPS unless told otherwise
 

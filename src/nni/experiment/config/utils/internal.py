@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ __all__ = [
     'Problems',
     'camel_case',
     'canonical_gpu_indices',
+    'canonical_memory_size',
     'checked',
     'closest_name',
     'config_base_path',
@@ -261,6 +263,17 @@ def is_memory_size(value: Any) -> bool:
         except ValueError:
             return False
     return False
+
+
+_SHORT_SIZE_UNIT = re.compile(r'\s*[0-9.]+\s*[tgmk]\s*', re.IGNORECASE)
+
+
+def canonical_memory_size(value: Any) -> Any:
+    """``'4g'`` -> ``'4gb'``: the one-letter units of NNI's Kubernetes guides, in the spelling
+    :func:`~.public.parse_memory_size` (and the manager) reads; anything else unchanged."""
+    if isinstance(value, str) and _SHORT_SIZE_UNIT.fullmatch(value):
+        return value.strip() + 'b'
+    return value
 
 
 def is_port(value: Any) -> bool:
