@@ -1,4 +1,9 @@
-"""Contract tests that every builtin sampling tuner (Random, TPE) must pass."""
+"""Contract tests that every builtin sampling tuner must pass.
+
+Random, TPE, and through NNI's class paths Anneal / TPE_legacy / random search (``HyperoptTuner``)
+and Evolution: every search-space type including nested choice, both optimize modes, dict metrics,
+seeds, no repeats, exhaustion of finite spaces, import_data and search-space updates.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any
 import pytest
 
 from nni._errors import NoMoreTrialError
+from nni.algorithms.hpo.evolution_tuner import EvolutionTuner
+from nni.algorithms.hpo.hyperopt_tuner import HyperoptTuner
 from nni.algorithms.hpo.random_tuner import RandomTuner
 from nni.algorithms.hpo.tpe_tuner import TpeTuner
 from nni.tuner import Tuner
@@ -19,6 +26,10 @@ TunerFactory = Callable[..., Tuner]
 TUNERS: dict[str, TunerFactory] = {
     "random": lambda mode, seed: RandomTuner(optimize_mode=mode, seed=seed),
     "tpe": lambda mode, seed: TpeTuner(optimize_mode=mode, seed=seed, tpe_args={"n_startup_jobs": 5}),
+    "anneal": lambda mode, seed: HyperoptTuner("anneal", optimize_mode=mode, seed=seed),
+    "tpe_legacy": lambda mode, seed: HyperoptTuner("tpe", mode, parallel_optimize=True, seed=seed),
+    "hyperopt_random": lambda mode, seed: HyperoptTuner("random_search", mode, seed=seed),
+    "evolution": lambda mode, seed: EvolutionTuner(mode, population_size=6, seed=seed),
 }
 
 

@@ -210,3 +210,28 @@ def test_metric_refused_by_manager_raises(http_trial, trial_env):
     http_trial.put_status = 200
     nni.report_final_result(1.0)  # the connection is still usable
     assert len(http_trial.metric_puts()) == 2
+
+
+def test_reporting_to_a_live_manager_loads_no_heavy_module(tmp_path, fake_manager):
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import RECORD, clean_environ
+
+    (tmp_path / 'parameter.cfg').write_text(json.dumps(RECORD))
+    code = textwrap.dedent('''
+        import sys
+        import nni
+        nni.get_next_parameter()
+        nni.report_intermediate_result(0.5)
+        nni.report_final_result(1)
+        print([name for name in ('http.client', 'ssl', 'email', 'urllib.parse', 'threading', 'logging')
+               if name in sys.modules])
+    ''')
+    env = dict(clean_environ(), NNI_PLATFORM='local', NNI_SYS_DIR=str(tmp_path), NNI_OUTPUT_DIR=str(tmp_path),
+               NNI_TRIAL_COMMAND_CHANNEL=fake_manager.url, NNI_TRIAL_TOKEN='tok')
+    result = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '[]'
+    assert [envelope['type'] for envelope in fake_manager.envelopes()] == ['PERIODICAL', 'FINAL']

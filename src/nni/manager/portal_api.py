@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 if TYPE_CHECKING:
@@ -768,16 +768,57 @@ def delete_stopped_experiment(experiment_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- page and assets
 
 
-def _static_etag(path: Path) -> str:
+@dataclass(slots=True)
+class _Asset:
+    stamp: tuple[int, int]
+    body: bytes
+    gzipped: bytes | None
+    media_type: str
+    etag: str
+
+
+_assets: dict[Path, _Asset] = {}
+_ASSET_LINK = re.compile(r'((?:href|src)=")((?:css|js)/|favicon\.svg)')
+_VERSIONED = re.compile(r'^v/([0-9a-f]{1,32})/(.+)$')
+
+
+def assets_version() -> str:
+    """A digest of every static file's size and modification time.
+
+    Asset URLs carry it (``v/<version>/js/main.js``), so browsers may cache them for good and a
+    changed file (a new nni release, or a developer's edit) is fetched under a new URL. Modules
+    import each other by relative URLs, which keeps every import inside the same version.
+    """
+    digest = hashlib.blake2s(digest_size=6)
+    for path in sorted(STATIC_DIR.rglob('*')):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f'{path.relative_to(STATIC_DIR)}:{stat.st_size}:{stat.st_mtime_ns};'.encode())
+    return digest.hexdigest()
+
+
+def _load_asset(path: Path) -> _Asset:
     stat = path.stat()
-    return f'W/"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _assets.get(path)
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    body = path.read_bytes()
+    media_type = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
+    if path.suffix in ('.js', '.mjs'):
+        media_type = 'text/javascript'  # ES modules are refused under any other type
+    compressible = media_type.startswith('text/') or path.suffix in ('.js', '.css', '.svg', '.json')
+    gzipped = gzip.compress(body, compresslevel=9) if compressible and len(body) > 1024 else None
+    asset = _Asset(stamp, body, gzipped, media_type, f'W/"{stamp[0]:x}-{stamp[1]:x}"')
+    _assets[path] = asset
+    return asset
 
 
 def index_response(url_prefix: str) -> Response | None:
     """``index.html`` with a ``<base>`` naming the portal's root, whatever path it was asked by.
 
     The base makes relative asset and API URLs right under ``--url-prefix`` and on deep links
-    (``/oview``, ``/detail`` of NNI's portal) alike.
+    (``/oview``, ``/detail`` of NNI's portal) alike; asset links get the versioned prefix.
     """
     index = STATIC_DIR / 'index.html'
     if not index.is_file():
@@ -785,23 +826,35 @@ def index_response(url_prefix: str) -> Response | None:
     prefix = url_prefix.strip('/')
     base = f'/{prefix}/' if prefix else '/'
     html = index.read_text(encoding='utf-8').replace(_BASE_TAG, f'<base href="{base}">', 1)
+    html = _ASSET_LINK.sub(rf'\1v/{assets_version()}/\2', html)
     headers = {'Cache-Control': 'no-cache', 'Content-Security-Policy': CONTENT_SECURITY_POLICY,
                'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin'}
     return Response(html, media_type='text/html; charset=utf-8', headers=headers)
 
 
 def static_response(request: Request, relative: str) -> Response | None:
-    """A file of the portal's static folder, revalidated by ETag; ``None`` when there is none."""
+    """A file of the portal's static folder from memory; ``None`` when there is none.
+
+    Versioned URLs (``v/<version>/...``) of the current version are cached by browsers for a
+    year; anything else revalidates by ETag.
+    """
     if not relative or not STATIC_DIR.is_dir():
         return None
+    immutable = False
+    match = _VERSIONED.match(relative)
+    if match:
+        relative = match.group(2)
+        immutable = match.group(1) == assets_version()
     candidate = (STATIC_DIR / relative).resolve()
     if not candidate.is_file() or STATIC_DIR not in candidate.parents or candidate.name == 'index.html':
         return None
-    etag = _static_etag(candidate)
-    headers = {'ETag': etag, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff'}
-    if _not_modified(request, etag):
+    asset = _load_asset(candidate)
+    headers = {'ETag': asset.etag, 'X-Content-Type-Options': 'nosniff',
+               'Cache-Control': 'public, max-age=31536000, immutable' if immutable else 'no-cache'}
+    if _not_modified(request, asset.etag):
         return Response(status_code=304, headers=headers)
-    media_type = mimetypes.guess_type(candidate.name)[0] or 'application/octet-stream'
-    if candidate.suffix in ('.js', '.mjs'):
-        media_type = 'text/javascript'  # ES modules are refused under any other type
-    return FileResponse(candidate, media_type=media_type, headers=headers)
+    if asset.gzipped is not None and 'gzip' in request.headers.get('accept-encoding', ''):
+        headers['Content-Encoding'] = 'gzip'
+        headers['Vary'] = 'Accept-Encoding'
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)

@@ -19,8 +19,9 @@ from nni.runtime.trial_command_channel.base import TrialCommandChannel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import http.client
     from typing import Any
+
+    from nni.runtime.mini_http import Connection
 
 __all__ = ['HttpTrialCommandChannel']
 
@@ -31,6 +32,27 @@ REQUEST_TIMEOUT = 15.0
 OFFLINE_COOLDOWN = 5.0
 #: How many times a parameter request is retried when the manager cannot be reached at all.
 PARAMETER_CONNECT_RETRIES = 10
+
+
+def _split_http_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path) of an ``http://`` URL; parsed by hand to keep ``urllib`` out of trials."""
+    if not url.startswith('http://'):
+        raise ValueError(f'NNI_TRIAL_COMMAND_CHANNEL must be an http:// URL, got {url!r}')
+    rest = url[len('http://'):]
+    authority, slash, path = rest.partition('/')
+    path = slash + path if slash else '/'
+    if authority.startswith('['):  # [::1]:8080
+        host, _, port_text = authority[1:].partition(']')
+        port_text = port_text.lstrip(':')
+    else:
+        host, _, port_text = authority.rpartition(':') if ':' in authority else (authority, '', '')
+    if not host:
+        raise ValueError(f'NNI_TRIAL_COMMAND_CHANNEL has no host: {url!r}')
+    try:
+        port = int(port_text) if port_text else 80
+    except ValueError:
+        raise ValueError(f'NNI_TRIAL_COMMAND_CHANNEL has a bad port: {url!r}') from None
+    return host, port, path
 
 
 class _Unreachable(Exception):
@@ -54,39 +76,34 @@ class HttpTrialCommandChannel(TrialCommandChannel):
 
     def __init__(self, url: str, *, token: str | None = None, sys_dir: str | None = None,
                  timeout: float = REQUEST_TIMEOUT) -> None:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        if parts.scheme not in ('http', 'https') or not parts.hostname:
-            raise ValueError(f'NNI_TRIAL_COMMAND_CHANNEL must be an http:// URL, got {url!r}')
+        host, port, path = _split_http_url(url)
         self.url = url
         self.token = token
         self.sys_dir = sys_dir
         self.timeout = timeout
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = parts.port
-        self._path = (parts.path or '/') + (f'?{parts.query}' if parts.query else '')
+        self._host = host
+        self._port = port
+        self._path = path
         self._headers = {'Content-Type': 'application/json', 'Accept': 'application/json'}
         if token:
             self._headers['X-NNI-Token'] = token
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: Connection | None = None
         self._conn_pid = 0
         self._offline_until = 0.0
         self._served = False
-        import threading
+        # _thread rather than threading: the trial must not pay for importing threading
+        import _thread
 
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     # -- connection ---------------------------------------------------------------------------
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> Connection:
         # A forked child must not write into its parent's socket: give it its own connection.
         if self._conn is None or self._conn_pid != os.getpid():
-            import http.client
+            from nni.runtime.mini_http import Connection
 
-            cls = http.client.HTTPSConnection if self._scheme == 'https' else http.client.HTTPConnection
-            self._conn = cls(self._host, self._port, timeout=self.timeout)
+            self._conn = Connection(self._host, self._port, timeout=self.timeout)
             self._conn_pid = os.getpid()
         return self._conn
 
@@ -102,27 +119,22 @@ class HttpTrialCommandChannel(TrialCommandChannel):
 
     def _request(self, method: str, body: bytes | None = None) -> tuple[int, bytes]:
         """Send one request and read the whole answer (which keeps the connection reusable)."""
-        import http.client
+        from nni.runtime.mini_http import HttpError, StaleConnection
 
         for attempt in (1, 2):
             conn = self._connection()
-            reused = conn.sock is not None
             try:
-                conn.request(method, self._path, body=body, headers=self._headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as exc:
+                return conn.request(method, self._path, body, self._headers)
+            except StaleConnection as exc:
                 self._drop_connection()
                 # The manager may close an idle kept-alive connection at any time; the request then
                 # dies before reaching it. Try once more on a fresh connection before giving up.
-                stale = isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
-                                         http.client.RemoteDisconnected, http.client.BadStatusLine))
-                if reused and stale and attempt == 1:
+                if attempt == 1:
                     continue
                 raise _Unreachable(f'{type(exc).__name__}: {exc}') from exc
-            if response.will_close:
+            except HttpError as exc:
                 self._drop_connection()
-            return response.status, data
+                raise _Unreachable(str(exc)) from exc
         raise AssertionError('unreachable')  # pragma: no cover - the loop always returns or raises
 
     # -- parameters ---------------------------------------------------------------------------
@@ -239,4 +251,7 @@ class HttpTrialCommandChannel(TrialCommandChannel):
     def _log() -> Any:
         import logging
 
+        from nni.runtime import log
+
+        log.setup_trial_logging()  # deferred until there is something to log (idempotent)
         return logging.getLogger('nni.runtime.http_channel')

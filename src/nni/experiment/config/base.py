@@ -407,18 +407,19 @@ class ConfigBase:
         hints = _field_hints(type(self))
         for field in self._field_list():
             field_path = self._field_path(field.name, path)
-            if problems.has(field_path):
-                continue  # already reported (unknown key inside, bad platform, ...)
             value = getattr(self, field.name, MISSING)
-            self._validate_field(field, hints[field.name], value, field_path, problems)
-            if problems.has(field_path):
-                continue
+            if not problems.has(field_path):  # else already reported (unknown key inside, bad platform, ...)
+                self._validate_field(field, hints[field.name], value, field_path, problems)
+            # A problem deeper down (an unknown key in a machine, a bad item of a list) must not
+            # hide the problems of the rest; an object with a problem of its own is left alone.
             if isinstance(value, ConfigBase):
-                value._validate(field_path, problems)
+                if not problems.blocks(field_path):
+                    value._validate(field_path, problems)
             elif isinstance(value, list):
                 for index, item in enumerate(value):
-                    if isinstance(item, ConfigBase):
-                        item._validate(f'{field_path}[{index}]', problems)
+                    item_path = f'{field_path}[{index}]'
+                    if isinstance(item, ConfigBase) and not problems.blocks(item_path):
+                        item._validate(item_path, problems)
         self._validate_extra(path, problems)
 
     @staticmethod

@@ -480,7 +480,7 @@ class _Converter:
     def convert(self) -> tuple[dict[str, Any], dict[str, str]]:
         v1 = self.v1
         if not isinstance(v1, Mapping):
-            raise ConfigError([('', f'a v1 config must be a mapping, got {show(v1)}')])
+            raise ConfigError([('', f'a v1 config must be a mapping of v1 keys, got {show(v1)}')])
         v2: dict[str, Any] = {}
         platform_names = self.platforms()
         used_sections = {section for name in platform_names for section in _PLATFORM_SECTIONS.get(name, ())}

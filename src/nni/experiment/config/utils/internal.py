@@ -119,6 +119,21 @@ class Problems:
             for recorded, _ in self.items
         )
 
+    def blocks(self, path: str) -> bool:
+        """Whether a problem was recorded at ``path`` or at a key directly below it.
+
+        Such an object is not validated further: its own fields would only repeat the problem
+        (``hots: unknown field`` would be followed by ``host: not set``).
+        """
+        for recorded, _ in self.items:
+            if recorded == path:
+                return True
+            if recorded.startswith(path + '.'):
+                rest = recorded[len(path) + 1 :]
+                if '.' not in rest and '[' not in rest:
+                    return True
+        return False
+
     def __bool__(self) -> bool:
         return bool(self.items)
 

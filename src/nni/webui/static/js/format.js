@@ -27,7 +27,7 @@ export function num(value, digits = 6) {
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e7)) return value.toExponential(3);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e7)) return value.toExponential(digits > 4 ? 3 : 2).replace(/\.?0+e/, 'e');
   return String(Number(value.toPrecision(digits)));
 }
 

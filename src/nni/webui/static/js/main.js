@@ -9,6 +9,7 @@ import { promptDialog } from './dialog.js';
 import { h, setChildren, setText } from './dom.js';
 import { statusClass } from './format.js';
 import { live } from './live.js';
+import { prefetch as prefetchTrials } from './pages/trials.js';
 
 const PAGES = {
   overview: () => import('./pages/overview.js'),
@@ -84,13 +85,10 @@ function renderReachability() {
       'The experiment may have been stopped; the page shows the last data it received and keeps retrying.');
     return;
   }
-  const counting = live.state && live.interval > 0;
-  dot.className = `live-dot ${counting ? 'on' : 'off'}`;
-  dot.title = counting ? 'live updates on' : 'live updates off';
-  if (live.stateAt) {
-    const ago = Math.round((Date.now() - live.stateAt) / 1000);
-    setText(updated, ago < 2 ? 'up to date' : `changed ${ago}s ago`);
-  }
+  const on = live.state && live.interval > 0;
+  dot.className = `live-dot ${on ? 'on' : 'off'}`;
+  dot.title = on ? 'live updates on' : 'live updates off';
+  setText(updated, on ? 'live' : 'paused');
 }
 
 async function askToken(reason) {
@@ -101,6 +99,11 @@ async function askToken(reason) {
 
 async function boot() {
   redirectLegacyPath();
+  // the trials page needs the digest and its first table page: ask for them while the state loads
+  if (parseRoute().name === 'trials') {
+    live.loadDigest();
+    prefetchTrials();
+  }
   setTokenProvider(askToken);
   const select = document.getElementById('refresh-interval');
   live.on('state', renderHeader);

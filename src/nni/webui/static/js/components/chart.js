@@ -52,13 +52,15 @@ export function rampGradient(ctx, x0, y0, x1, y1) {
 }
 
 /** "Nice" tick values covering [min, max]. */
-export function niceTicks(min, max, count = 6) {
+export function niceTicks(min, max, count = 6, integer = false) {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
   if (min === max) return [min];
   const span = max - min;
   const raw = span / Math.max(1, count);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => span / s <= count) || 10 * magnitude;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => span / s <= count) || 10 * magnitude;
+  // counts (trial numbers, report indexes) never get fractional ticks
+  if (integer) step = Math.max(1, Math.round(step));
   const ticks = [];
   for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
     ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
@@ -79,7 +81,7 @@ export function logTicks(min, max) {
 }
 
 /** A scale maps data values to pixels; `kind` is 'linear', 'log' or 'band' (categories). */
-export function makeScale(kind, domain, range) {
+export function makeScale(kind, domain, range, { integer = false } = {}) {
   const [r0, r1] = range;
   if (kind === 'band') {
     const categories = domain;
@@ -114,7 +116,7 @@ export function makeScale(kind, domain, range) {
   return {
     kind, domain, range, map, invert,
     ticks: (count = 6) => {
-      const values = kind === 'log' ? logTicks(10 ** d0, 10 ** d1) : niceTicks(d0, d1, count);
+      const values = kind === 'log' ? logTicks(10 ** d0, 10 ** d1) : niceTicks(d0, d1, count, integer);
       return values.map((value) => ({ value, pos: map(value), label: num(value, 4) }));
     },
   };
@@ -139,13 +141,17 @@ export function padExtent([lo, hi], fraction = 0.05) {
 
 /**
  * A canvas that fills its container's width, keeps crisp at any device pixel ratio and redraws
- * on resize. `draw(ctx, width, height)` paints in CSS pixels.
+ * on resize. `draw(ctx, width, height)` paints in CSS pixels; `overlay(ctx, width, height)`, when
+ * given, paints hover marks over a saved copy of the drawing, so that moving the mouse over
+ * 10,000 lines repaints one highlight instead of all of them.
  */
 export class CanvasPanel {
-  constructor(container, { height = 320, draw, label = 'chart' }) {
+  constructor(container, { height = 320, draw, overlay = null, label = 'chart' }) {
     this.container = container;
     this.height = height;
     this.drawFn = draw;
+    this.overlayFn = overlay;
+    this.base = null;
     this.canvas = h('canvas.chart-canvas', { role: 'img', 'aria-label': label });
     this.tooltip = h('div.chart-tip', { hidden: true });
     this.wrap = h('div.chart-wrap', this.canvas, this.tooltip);
@@ -179,6 +185,28 @@ export class CanvasPanel {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
     this.drawFn(ctx, width, height);
+    if (this.overlayFn) {
+      if (!this.base) this.base = document.createElement('canvas');
+      this.base.width = this.canvas.width;
+      this.base.height = this.canvas.height;
+      this.base.getContext('2d').drawImage(this.canvas, 0, 0);
+      this.overlayFn(ctx, width, height);
+    }
+  }
+
+  /** Repaint only the overlay (on the next frame), over the saved drawing. */
+  scheduleOverlay() {
+    if (!this.overlayFn || !this.base || this._overlayFrame) return;
+    this._overlayFrame = requestAnimationFrame(() => {
+      this._overlayFrame = 0;
+      const ctx = this.canvas.getContext('2d');
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      ctx.drawImage(this.base, 0, 0);
+      const ratio = window.devicePixelRatio || 1;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      this.overlayFn(ctx, this.width, this.height);
+    });
   }
 
   showTip(x, y, lines) {
@@ -197,6 +225,7 @@ export class CanvasPanel {
   destroy() {
     this._observer.disconnect();
     cancelAnimationFrame(this._frame);
+    cancelAnimationFrame(this._overlayFrame);
     this.wrap.remove();
   }
 }

@@ -49,13 +49,15 @@ class BasePlot {
   constructor(container, { height = 340, label }) {
     this.view = null;
     this.points = { xs: [], ys: [], items: [] };
-    this.panel = new CanvasPanel(container, { height, label, draw: (ctx, w, hgt) => this.draw(ctx, w, hgt) });
+    this.panel = new CanvasPanel(container, { height, label, draw: (ctx, w, hgt) => this.draw(ctx, w, hgt),
+      overlay: (ctx, w, hgt) => this.overlay(ctx, w, hgt) });
     this.hover = -1;
     this.rendered = null;
     this.panel.canvas.addEventListener('mousemove', (event) => this.onMove(event));
     this.panel.canvas.addEventListener('mouseleave', () => {
       this.hover = -1;
       this.panel.hideTip();
+      this.panel.scheduleOverlay();
     });
     this.panel.canvas.addEventListener('click', () => {
       const item = this.points.items[this.hover];
@@ -65,7 +67,10 @@ class BasePlot {
 
   update(view) {
     this.view = view;
+    const started = performance.now();
     this.panel.render();
+    // drawing time per chart, readable with performance.getEntriesByType('measure')
+    performance.measure(`nni:draw:${this.constructor.name}`, { start: started, end: performance.now() });
     if (this.rendered) this.rendered();
   }
 
@@ -74,13 +79,26 @@ class BasePlot {
     const x = event.clientX - rect.left;
     const y = event.clientY - rect.top;
     const index = nearest(this.points.xs, this.points.ys, x, y);
-    this.hover = index;
+    if (index !== this.hover) {
+      this.hover = index;
+      this.panel.scheduleOverlay();
+    }
     this.panel.canvas.classList.toggle('pointer', index >= 0);
     if (index < 0) {
       this.panel.hideTip();
       return;
     }
     this.panel.showTip(x, y, this.tipFor(this.points.items[index], index));
+  }
+
+  /** Hover mark: a ring around the point under the mouse. */
+  overlay(ctx) {
+    if (this.hover < 0 || this.hover >= this.points.xs.length) return;
+    ctx.strokeStyle = theme().fg;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(this.points.xs[this.hover], this.points.ys[this.hover], 6, 0, Math.PI * 2);
+    ctx.stroke();
   }
 
   tipFor(trial) {
@@ -115,7 +133,7 @@ export class MetricPlot extends BasePlot {
     const log = this.logScale && ys.every((v) => v > 0);
     const yRange = extent(ys, log);
     const xRange = extent(view.trials.map((t) => t.seq));
-    const xScale = makeScale('linear', padExtent(xRange, 0.02), [frame.left, frame.right]);
+    const xScale = makeScale('linear', padExtent(xRange, 0.02), [frame.left, frame.right], { integer: true });
     const yScale = makeScale(log ? 'log' : 'linear', log ? yRange : padExtent(yRange, 0.06), [frame.bottom, frame.top]);
     drawAxes(ctx, frame, xScale, yScale, {
       xLabel: 'trial number', yLabel: view.metricLabel, colors,
@@ -196,6 +214,14 @@ export class MetricPlot extends BasePlot {
   }
 }
 
+function drawBrush(ctx, x, [y0, y1], colors) {
+  ctx.fillStyle = 'rgba(37,87,214,0.18)';
+  ctx.strokeStyle = colors.accent;
+  ctx.lineWidth = 1;
+  ctx.fillRect(x - 8, y0, 16, y1 - y0);
+  ctx.strokeRect(x - 8 + 0.5, y0 + 0.5, 16, y1 - y0);
+}
+
 /** How a parameter's axis is laid out: numbers on a linear/log line, choices as categories. */
 export function axisKind(name, index, trials, space) {
   const spec = space && space[name];
@@ -247,7 +273,7 @@ export class ParallelPlot extends BasePlot {
     const y = event.clientY - rect.top;
     if (this.drag) {
       this.drag.y1 = y;
-      this.panel.render();
+      this.panel.scheduleOverlay();
       return;
     }
     const axis = this.axisAt(x);
@@ -339,14 +365,18 @@ export class ParallelPlot extends BasePlot {
     const brushed = this.brushes.size > 0;
     const buckets = Array.from({ length: BUCKETS + 2 }, () => []);
     let inside = 0;
-    const ordered = view.trials.slice();
-    for (const trial of ordered) {
+    // lines through a category fan out a little (a fixed offset per trial), so that the
+    // categories show how many trials went through them instead of collapsing to one point
+    const spread = this.axes.map((axis) => (axis.scale.kind === 'band' && axis.scale.domain.length > 1
+      ? (Math.abs(frame.bottom - frame.top) / (axis.scale.domain.length - 1)) * 0.22 : 0));
+    view.trials.forEach((trial, t) => {
       const ys = new Array(this.axes.length);
       let pass = true;
+      const jitter = (((t * 2654435761) >>> 0) % 1000) / 1000 - 0.5;
       for (let a = 0; a < this.axes.length; a += 1) {
         const axis = this.axes[a];
         const raw = axis.metric ? metricOf(trial, axis.index) : trial.params[axis.index];
-        const y = raw === null || raw === undefined ? NaN : axis.scale.map(raw);
+        const y = raw === null || raw === undefined ? NaN : axis.scale.map(raw) + jitter * spread[a];
         ys[a] = y;
         const brush = this.brushes.get(axis.name);
         if (brush && !(y >= brush[0] && y <= brush[1])) pass = false;
@@ -358,7 +388,7 @@ export class ParallelPlot extends BasePlot {
       else bucket = Math.min(BUCKETS - 1, Math.floor(good(metric) * BUCKETS));
       if (pass) inside += 1;
       buckets[bucket].push(ys);
-    }
+    });
     this.insideCount = inside;
     const many = view.trials.length > 1500;
     const paint = (lines, style, widthPx) => {
@@ -383,7 +413,8 @@ export class ParallelPlot extends BasePlot {
     };
     paint(buckets[BUCKETS + 1], colors.grid, 1);
     paint(buckets[BUCKETS], `rgba(138,148,166,${many ? 0.15 : 0.4})`, 1);
-    for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.28 : 0.75), 1.2);
+    // many lines: width-1 hairlines, which software rasterizers draw several times faster
+    for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.28 : 0.75), many ? 1 : 1.2);
     if (view.selected && view.selected.size) {
       const chosen = view.trials.filter((t) => view.selected.has(t.id));
       const lines = chosen.map((trial) => this.axes.map((axis) => {
@@ -436,17 +467,17 @@ export class ParallelPlot extends BasePlot {
         ctx.fillText(label, axis.x - 4, tick.pos);
         ctx.fillRect(axis.x - 2, tick.pos, 4, 1);
       });
-      const brush = this.drag && this.drag.axis === axis.name
-        ? [Math.min(this.drag.y0, this.drag.y1), Math.max(this.drag.y0, this.drag.y1)]
-        : this.brushes.get(axis.name);
-      if (brush) {
-        ctx.fillStyle = 'rgba(37,87,214,0.18)';
-        ctx.strokeStyle = colors.accent;
-        ctx.fillRect(axis.x - 8, brush[0], 16, brush[1] - brush[0]);
-        ctx.strokeRect(axis.x - 8 + 0.5, brush[0] + 0.5, 16, brush[1] - brush[0]);
-      }
+      const brush = this.brushes.get(axis.name);
+      if (brush) drawBrush(ctx, axis.x, brush, colors);
     }
     ctx.restore();
+  }
+
+  /** The brush being dragged, over the saved drawing. */
+  overlay(ctx) {
+    if (!this.drag) return;
+    const axis = this.axes.find((a) => a.name === this.drag.axis);
+    if (axis) drawBrush(ctx, axis.x, [Math.min(this.drag.y0, this.drag.y1), Math.max(this.drag.y0, this.drag.y1)], theme());
   }
 
   destroy() {
@@ -512,7 +543,7 @@ export class IntermediatePlot extends BasePlot {
       return;
     }
     const frame = frameOf(width, height);
-    const xScale = makeScale('linear', [0, Math.max(1, maxStep)], [frame.left, frame.right]);
+    const xScale = makeScale('linear', [0, Math.max(1, maxStep)], [frame.left, frame.right], { integer: true });
     const yScale = makeScale('linear', padExtent(extent(allY), 0.05), [frame.bottom, frame.top]);
     drawAxes(ctx, frame, xScale, yScale, { xLabel: 'report', yLabel: view.metricLabel, colors });
     const finals = extent(view.trials.map((t) => metricOf(t, view.metricIndex)));
@@ -552,14 +583,34 @@ export class IntermediatePlot extends BasePlot {
     for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.3 : 0.8), 1.3);
     paint(buckets[BUCKETS + 1], colors.status.RUNNING, 1.8);
     const highlight = new Set(view.selected || []);
-    const hovered = this.points.items[this.hover];
-    if (hovered) highlight.add(hovered.id);
+    const emphasised = lines.filter((l) => highlight.has(l.trial.id) || lines.length <= 20);
     paint(lines.filter((l) => highlight.has(l.trial.id)).map((l) => l.coords), colors.fg, 2.5);
+    if (emphasised.length <= 20) {
+      // few lines: mark each report so single values are visible too
+      ctx.fillStyle = colors.fg;
+      ctx.beginPath();
+      for (const line of emphasised) {
+        for (let i = 0; i < line.coords.length; i += 2) {
+          ctx.moveTo(line.coords[i] + 3, line.coords[i + 1]);
+          ctx.arc(line.coords[i], line.coords[i + 1], 3, 0, Math.PI * 2);
+        }
+      }
+      ctx.fill();
+    }
   }
 
-  onMove(event) {
-    super.onMove(event);
-    this.panel.render();
+  /** The line under the mouse, drawn bold over the others. */
+  overlay(ctx) {
+    const trial = this.points.items[this.hover];
+    const line = trial && this.lines ? this.lines.find((l) => l.trial === trial) : null;
+    if (!line) return;
+    ctx.strokeStyle = theme().fg;
+    ctx.lineWidth = 2.5;
+    ctx.beginPath();
+    ctx.moveTo(line.coords[0], line.coords[1]);
+    for (let i = 2; i < line.coords.length; i += 2) ctx.lineTo(line.coords[i], line.coords[i + 1]);
+    ctx.stroke();
+    super.overlay(ctx);
   }
 
   tipFor(trial, index) {
@@ -598,7 +649,8 @@ export class DurationPlot extends BasePlot {
       return;
     }
     const frame = frameOf(width, height);
-    const xScale = makeScale('linear', padExtent(extent(rows.map((r) => r.trial.seq)), 0.01), [frame.left, frame.right]);
+    const xScale = makeScale('linear', padExtent(extent(rows.map((r) => r.trial.seq)), 0.01), [frame.left, frame.right],
+      { integer: true });
     const top = extent(rows.map((r) => r.seconds))[1] || 1;
     const yScale = makeScale('linear', [0, top * 1.05], [frame.bottom, frame.top]);
     drawAxes(ctx, frame, xScale, yScale, { xLabel: 'trial number', yLabel: 'duration (s)', colors });
@@ -613,10 +665,21 @@ export class DurationPlot extends BasePlot {
       if (!groups.has(row.trial.status)) groups.set(row.trial.status, []);
       groups.get(row.trial.status).push(x, y);
     }
+    // bars read well up to a few hundred trials; beyond, they merge into a block and dots are clearer
+    const dots = rows.length > 400;
     for (const [status, coords] of groups) {
       ctx.fillStyle = colors.status[status] || colors.muted;
-      for (let i = 0; i < coords.length; i += 2) {
-        ctx.fillRect(coords[i] - barWidth / 2, coords[i + 1], barWidth, frame.bottom - coords[i + 1]);
+      if (dots) {
+        ctx.beginPath();
+        for (let i = 0; i < coords.length; i += 2) {
+          ctx.moveTo(coords[i] + 1.8, coords[i + 1]);
+          ctx.arc(coords[i], coords[i + 1], 1.8, 0, Math.PI * 2);
+        }
+        ctx.fill();
+      } else {
+        for (let i = 0; i < coords.length; i += 2) {
+          ctx.fillRect(coords[i] - barWidth / 2, coords[i + 1], barWidth, frame.bottom - coords[i + 1]);
+        }
       }
     }
   }
@@ -635,7 +698,10 @@ export class DurationPlot extends BasePlot {
         best = i;
       }
     }
-    this.hover = best;
+    if (best !== this.hover) {
+      this.hover = best;
+      this.panel.scheduleOverlay();
+    }
     this.panel.canvas.classList.toggle('pointer', best >= 0);
     if (best < 0) this.panel.hideTip();
     else this.panel.showTip(x, y, this.tipFor(this.points.items[best]));

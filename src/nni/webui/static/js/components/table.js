@@ -40,7 +40,9 @@ export class VirtualTable {
     this.sizer = h('div.vt-sizer');
     this.emptyNode = h('div.vt-empty', { hidden: true }, empty);
     this.scroller = h('div.vt', { role: 'grid', tabindex: '0' }, this.header, this.sizer, this.emptyNode);
-    this.scroller.style.height = `${height}px`;
+    this.maxHeight = height;
+    this.minHeight = 120;
+    this.shownHeight = 0;
     container.appendChild(this.scroller);
     this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
     this._observer = new ResizeObserver(() => this.schedule());
@@ -169,6 +171,13 @@ export class VirtualTable {
     this.ensurePages(first, last);
     const total = this.total ?? 0;
     this.sizer.style.height = `${total * this.rowHeight}px`;
+    // as tall as the rows need, up to the maximum: ten trials should not float in a tall empty box
+    const wanted = Math.min(this.maxHeight, Math.max(this.minHeight, (this.header.offsetHeight || this.rowHeight)
+      + Math.max(total, this.total === null ? 10 : 0) * this.rowHeight + 2));
+    if (wanted !== this.shownHeight) {
+      this.shownHeight = wanted;
+      this.scroller.style.height = `${wanted}px`;
+    }
     this.emptyNode.hidden = this.total !== 0;
     const end = Math.min(last, total);
     const needed = Math.max(0, end - first);

@@ -35,7 +35,7 @@ export function mount(container) {
     setChildren(body, shown.length ? shown.map((entry) => {
       const isCurrent = entry.id === current();
       const running = entry.status !== 'STOPPED' && entry.port;
-      const actions = h('td.actions');
+      const actions = h('div.row-actions');
       if (isCurrent) actions.appendChild(h('span.muted.small', 'this portal'));
       else if (running) actions.appendChild(h('a.btn.tiny', { href: portalUrl(entry), target: '_blank', rel: 'noopener' }, 'Open'));
       else {
@@ -56,7 +56,7 @@ export function mount(container) {
         h('td', time(entry.startTime)),
         h('td', typeof entry.endTime === 'number' ? time(entry.endTime) : ''),
         h('td', (entry.tag || []).join(', ')),
-        actions);
+        h('td', actions));
     }) : h('tr', h('td.muted', { colspan: '9' }, 'No experiment found')));
   }
 

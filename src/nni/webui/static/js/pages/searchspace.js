@@ -53,6 +53,12 @@ function distribution(host, name, index, digest, spec) {
       let labels;
       if (spec && spec._type === 'choice' || values.some((v) => typeof v !== 'number')) {
         const counts = new Map();
+        // bars in the order the search space lists the choices, then anything else seen
+        if (spec && Array.isArray(spec._value)) {
+          for (const option of spec._value) {
+            counts.set(String(option && typeof option === 'object' && '_name' in option ? option._name : option), 0);
+          }
+        }
         for (const v of values) counts.set(String(v), (counts.get(String(v)) || 0) + 1);
         labels = [...counts.keys()];
         bins = [...counts.values()];

@@ -1,0 +1,587 @@
+"""Search quality of our tuners next to NNI 3.0's, Optuna's and Hyperopt's, side by side in one run.
+
+Every tuner is driven through the same ask/tell loop (benchmarks/search_quality/sq_driver.py): ours
+in this process through the ``nni.tuner.Tuner`` interface (``generate_parameters`` /
+``receive_trial_result`` / ``trial_end``), NNI 3.0's the same way in its own venv
+(``.benchmarks-venvs/nni30``, set up as shared/recipes/nni30.md says), Optuna's samplers and
+Hyperopt's TPE in ``.benchmarks-venvs/peers``; the anchors run in child interpreters that speak
+JSON lines. Objectives are always evaluated here, so every tuner sees exactly the same function.
+
+Problems (benchmarks/search_quality/sq_problems.py): synthetic functions with known optima
+(Branin, Hartmann6, Rosenbrock, Levy), mixed and conditional spaces (choice, randint, q-types,
+log scales, nested choice) and scikit-learn models on its bundled datasets (SVC on digits,
+gradient boosting on breast_cancer, a nested choice of classifiers on wine).
+
+Each run evaluates up to the largest budget (200 by default); the best value after 25, 50, 100
+and 200 evaluations is read from the same run. Two modes: ``sequential`` (ask one, tell one) and
+``parallel`` (ask 4, then tell the 4: a constant liar, where the tuner has one, is engaged;
+hyperopt-based tuners get ``parallel_optimize=True``).
+
+Reported:
+
+* normalized regret ``(best - optimum) / (reference - optimum)``, where the optimum is the known one
+  (or the best value any run found) and the reference is the median of 64 random configurations:
+  0 is perfect, 1 is as good as a typical random guess;
+* the mean rank of each tuner (per problem and mode, tuners ranked by mean regret over seeds);
+* the time a tuner spends per suggestion, measured in its own process.
+
+``--suggest-time`` instead measures TPE suggestion time after 100, 1,000 and 5,000 observations.
+
+Run: ``.venv/bin/python benchmarks/search_quality.py [--quick] [--skip-anchors] [--json PATH] [--plot PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+HELPERS = HERE / "search_quality"
+sys.path.insert(0, str(HELPERS))
+
+import sq_driver  # noqa: E402  (helpers live beside this script)
+import sq_problems  # noqa: E402
+
+VENVS = REPO / ".benchmarks-venvs"
+NNI_VENV = VENVS / "nni30"
+PEERS_VENV = VENVS / "peers"
+#: Written into a venv once it installed and imports; its absence means "install again".
+READY_MARKER = ".benchmark-ready"
+#: shared/recipes/nni30.md: NNI 3.0 installs on Python 3.11 with these pins.
+NNI_REQUIREMENTS = ["nni==3.0", "scikit-learn", "hyperopt==0.1.2", "numpy<2", "pandas<3", "setuptools<81"]
+PEERS_REQUIREMENTS = ["optuna", "hyperopt", "matplotlib"]
+INSTALL_TIMEOUT = 1200.0
+
+OUR_TUNERS = [f"ours:{name}" for name in sq_driver.NNI_TUNERS]
+NNI_TUNERS = [f"nni:{name}" for name in sq_driver.NNI_TUNERS]
+PEER_TUNERS = ["optuna:TPE", "optuna:Random", "hyperopt:TPE"]
+ALL_TUNERS = OUR_TUNERS + NNI_TUNERS + PEER_TUNERS
+MODES = ("sequential", "parallel")
+IN_FLIGHT = 4
+REFERENCE_SAMPLES = 64
+QUICK = {
+    "problems": ["branin", "hartmann6", "mixed", "conditional", "svm_digits"],
+    "budgets": [25, 50],
+    "seeds": 2,
+    "modes": ["sequential", "parallel"],
+}
+#: Rough relative cost of one run per tuner (seconds of tuner time), to start the slow jobs first.
+_TUNER_COST = {"nni:TPE_legacy": 8.0, "nni:Anneal": 6.0, "hyperopt:TPE": 5.0, "optuna:TPE": 4.0, "nni:TPE": 2.0}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Anchors: venvs and child drivers
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def ensure_venv(venv: Path, requirements: list[str], check: str, install: bool) -> str | None:
+    """Make sure ``venv`` exists and imports ``check``; return ``None`` if usable, else why not."""
+    python = venv_python(venv)
+    if python.exists():
+        probe = subprocess.run([str(python), "-c", check], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return None
+        if not install:
+            return f"{venv} does not import what it needs: {probe.stderr.strip()[-300:]}"
+    elif not install:
+        return f"{venv} does not exist (run without --no-install to create it)"
+    print(f"Installing {' '.join(requirements)} into {venv} (a few minutes, once) ...", flush=True)
+    log = venv.parent / f"{venv.name}-install.log"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with log.open("w") as out:
+            if not python.exists():
+                subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True, stdout=out, stderr=out)
+            subprocess.run([str(python), "-m", "pip", "install", *requirements], check=True, stdout=out,
+                           stderr=out, timeout=INSTALL_TIMEOUT)  # fmt: skip
+        probe = subprocess.run([str(python), "-c", check], capture_output=True, text=True)
+        if probe.returncode != 0:
+            return f"{venv} installed but does not import: {probe.stderr.strip()[-300:]}"
+        (venv / READY_MARKER).write_text(time.strftime("%Y-%m-%d\n"))
+        return None
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"could not install into {venv}: {error} (log: {log})"
+
+
+class ChildDriver:
+    """sq_driver.py running under another interpreter; one JSON line per command and answer."""
+
+    def __init__(self, python: Path) -> None:
+        # Anonymous file: nothing is left behind if this worker is killed.
+        self.log = tempfile.TemporaryFile("w+")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("NNI_")}
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.process = subprocess.Popen(
+            [str(python), str(HELPERS / "sq_driver.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, cwd=tempfile.gettempdir(), env=env,
+        )  # fmt: skip
+
+    def call(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.log.seek(0)
+            tail = self.log.read()[-2000:]
+            raise RuntimeError(f"driver died: {tail}")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+class RemoteAdapter:
+    """An adapter living in a :class:`ChildDriver`."""
+
+    def __init__(self, driver: ChildDriver, tuner: str, space: dict[str, Any], seed: int, parallel: bool) -> None:
+        self.driver = driver
+        driver.call({"op": "new", "tuner": tuner, "space": space, "seed": seed, "parallel": parallel})
+
+    def ask(self, ids: list[int]) -> tuple[list[Any], list[float]]:
+        reply = self.driver.call({"op": "ask", "ids": ids})
+        return reply["params"], reply["seconds"]
+
+    def tell(self, results: list[tuple[int, Any, float]]) -> None:
+        self.driver.call({"op": "tell", "results": [list(item) for item in results]})
+
+    def load(self, count: int, seed: int) -> None:
+        self.driver.call({"op": "load", "count": count, "seed": seed})
+
+
+_DRIVERS: dict[str, ChildDriver] = {}
+
+
+def _python_for(tuner: str) -> Path | None:
+    family = tuner.partition(":")[0]
+    if family == "ours":
+        return None
+    return venv_python(NNI_VENV if family == "nni" else PEERS_VENV)
+
+
+def make_adapter(tuner: str, space: dict[str, Any], seed: int, parallel: bool) -> Any:
+    python = _python_for(tuner)
+    if python is None:
+        return sq_driver.make_adapter(tuner, space, seed, parallel)
+    driver = _DRIVERS.get(str(python))
+    if driver is None or driver.process.poll() is not None:
+        driver = _DRIVERS[str(python)] = ChildDriver(python)
+    return RemoteAdapter(driver, tuner, space, seed, parallel)
+
+
+def close_drivers() -> None:
+    for driver in _DRIVERS.values():
+        driver.close()
+    _DRIVERS.clear()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Runs
+
+
+def run_once(problem: sq_problems.Problem, tuner: str, seed: int, mode: str, budget: int) -> dict[str, Any]:
+    """One tuner on one problem: ask/evaluate/tell until ``budget`` evaluations or exhaustion."""
+    parallel = mode == "parallel"
+    adapter = make_adapter(tuner, problem.space, seed, parallel)
+    batch = IN_FLIGHT if parallel else 1
+    values: list[float] = []
+    seconds: list[float] = []
+    exhausted = False
+    while len(values) < budget:
+        ids = list(range(len(values), min(len(values) + batch, budget)))
+        params, spent = adapter.ask(ids)
+        seconds.extend(spent)
+        results = []
+        for parameter_id, p in zip(ids, params, strict=False):
+            value = problem.evaluate(p)
+            values.append(value)
+            results.append((parameter_id, p, value))
+        if results:
+            adapter.tell(results)
+        if len(params) < len(ids):
+            exhausted = True
+            break
+    return {"problem": problem.name, "tuner": tuner, "seed": seed, "mode": mode, "values": values,
+            "seconds": seconds, "exhausted": exhausted}  # fmt: skip
+
+
+_CACHE_DIR: Path | None = None
+
+
+def _worker_init(cache_dir: str | None) -> None:
+    global _CACHE_DIR
+    _CACHE_DIR = Path(cache_dir) if cache_dir else None
+    # One core per worker: BLAS threads would fight over the two cores.
+    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    import atexit
+
+    atexit.register(close_drivers)
+
+
+def _run_job(job: tuple[str, str, int, str, int]) -> dict[str, Any]:
+    name, tuner, seed, mode, budget = job
+    problem = sq_problems.get_problem(name)
+    try:
+        result = run_once(problem, tuner, seed, mode, budget)
+    except Exception as error:  # one broken anchor run must not sink the whole benchmark
+        result = {"problem": name, "tuner": tuner, "seed": seed, "mode": mode, "values": [], "seconds": [],
+                  "exhausted": False, "error": f"{type(error).__name__}: {error}"[:500]}  # fmt: skip
+    problem.save_cache()
+    return result
+
+
+def reference_value(problem: sq_problems.Problem) -> float:
+    """Median loss of random configurations: what "no tuning" gives on this problem."""
+    adapter = sq_driver.make_adapter("ours:Random", problem.space, 12345, False)
+    params, _ = adapter.ask(list(range(REFERENCE_SAMPLES)))
+    values = [problem.evaluate(p) for p in params]
+    problem.save_cache()
+    return float(statistics.median(values))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Analysis
+
+
+def best_at(values: list[float], budget: int) -> float:
+    seen = values[:budget]
+    return min(seen) if seen else math.inf
+
+
+def analyse(runs: list[dict[str, Any]], references: dict[str, float], budgets: list[int]) -> dict[str, Any]:
+    """Normalized regrets, mean regrets and mean ranks; also suggestion times."""
+    optimum: dict[str, float] = {}
+    for name in references:
+        known = sq_problems.get_problem(name).optimum
+        seen = [v for run in runs if run["problem"] == name for v in run["values"]]
+        optimum[name] = known if known is not None else min([*seen, references[name]])
+    regret: dict[tuple[str, str, str, int], list[float]] = defaultdict(list)  # (problem, mode, tuner, budget)
+    for run in runs:
+        if run.get("error"):
+            continue
+        name = run["problem"]
+        span = references[name] - optimum[name]
+        for budget in budgets:
+            best = best_at(run["values"], budget)
+            value = (best - optimum[name]) / span if span > 0 else float(best > optimum[name])
+            regret[(name, run["mode"], run["tuner"], budget)].append(max(value, 0.0))
+    tuners = sorted({key[2] for key in regret}, key=_tuner_order)
+    cells = sorted({(key[0], key[1]) for key in regret})
+    summary: dict[str, Any] = {"optimum": optimum, "reference": references, "tuners": tuners,
+                               "budgets": budgets, "per_problem": {}, "mean_regret": {}, "mean_rank": {},
+                               "by_mode": {}}  # fmt: skip
+    for budget in budgets:
+        ranks: dict[str, list[float]] = defaultdict(list)
+        means: dict[str, list[float]] = defaultdict(list)
+        by_mode: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for name, mode in cells:
+            present = {t: statistics.fmean(regret[(name, mode, t, budget)]) for t in tuners
+                       if regret.get((name, mode, t, budget))}  # fmt: skip
+            for tuner, rank in _ranks(present).items():
+                ranks[tuner].append(rank)
+            for tuner, value in present.items():
+                means[tuner].append(value)
+                by_mode[(tuner, mode)].append(value)
+                summary["per_problem"].setdefault(str(budget), {}).setdefault(name, {}).setdefault(tuner, []).append(value)
+        summary["mean_regret"][str(budget)] = {t: statistics.fmean(v) for t, v in means.items()}
+        summary["mean_rank"][str(budget)] = {t: statistics.fmean(v) for t, v in ranks.items()}
+        summary["by_mode"][str(budget)] = {f"{t}|{m}": statistics.fmean(v) for (t, m), v in by_mode.items()}
+    # Per problem: mean over modes of the mean over seeds.
+    for problems in summary["per_problem"].values():
+        for name, per_tuner in problems.items():
+            problems[name] = {t: statistics.fmean(v) for t, v in per_tuner.items()}
+    times: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        times[run["tuner"]].extend(run["seconds"])
+    summary["suggest_ms"] = {t: 1000 * statistics.fmean(v) for t, v in times.items() if v}
+    summary["errors"] = [f"{r['tuner']} on {r['problem']} ({r['mode']}, seed {r['seed']}): {r['error']}"
+                         for r in runs if r.get("error")]  # fmt: skip
+    return summary
+
+
+def _ranks(scores: dict[str, float]) -> dict[str, float]:
+    # Rank 1 = lowest regret; ties share the average rank.
+    ordered = sorted(scores.items(), key=lambda item: item[1])
+    ranks: dict[str, float] = {}
+    index = 0
+    while index < len(ordered):
+        end = index
+        while end + 1 < len(ordered) and math.isclose(ordered[end + 1][1], ordered[index][1], abs_tol=1e-12):
+            end += 1
+        for k in range(index, end + 1):
+            ranks[ordered[k][0]] = (index + end) / 2 + 1
+        index = end + 1
+    return ranks
+
+
+def _tuner_order(tuner: str) -> tuple[int, int]:
+    order = ALL_TUNERS
+    return (order.index(tuner) if tuner in order else len(order), 0)
+
+
+def print_report(summary: dict[str, Any], main_budget: int) -> None:
+    tuners = summary["tuners"]
+    budgets = summary["budgets"]
+    width = max(len(t) for t in tuners) + 2
+    problems = list(summary["per_problem"][str(main_budget)])
+    print(f"\nNormalized regret after {main_budget} evaluations (mean over seeds and modes; 0 = optimum, "
+          "1 = median random configuration)")  # fmt: skip
+    short = [p[:11] for p in problems]
+    print(" " * width + "".join(f"{s:>12}" for s in short) + f"{'mean':>9}{'rank':>7}")
+    for tuner in tuners:
+        row = [summary["per_problem"][str(main_budget)][p].get(tuner, math.nan) for p in problems]
+        mean = summary["mean_regret"][str(main_budget)].get(tuner, math.nan)
+        rank = summary["mean_rank"][str(main_budget)].get(tuner, math.nan)
+        print(f"{tuner:<{width}}" + "".join(f"{v:>12.4f}" for v in row) + f"{mean:>9.4f}{rank:>7.2f}")
+    print("\nMean normalized regret / mean rank by budget")
+    print(" " * width + "".join(f"{'regret@' + str(b):>12}{'rank@' + str(b):>9}" for b in budgets) + f"{'ms/suggest':>12}")
+    for tuner in tuners:
+        cells = "".join(
+            f"{summary['mean_regret'][str(b)].get(tuner, math.nan):>12.4f}{summary['mean_rank'][str(b)].get(tuner, math.nan):>9.2f}"
+            for b in budgets
+        )
+        print(f"{tuner:<{width}}{cells}{summary['suggest_ms'].get(tuner, math.nan):>12.2f}")
+    print(f"\nMean normalized regret after {main_budget} evaluations by mode")
+    modes = sorted({key.split("|")[1] for key in summary["by_mode"][str(main_budget)]})
+    print(" " * width + "".join(f"{m:>12}" for m in modes))
+    for tuner in tuners:
+        print(f"{tuner:<{width}}" + "".join(
+            f"{summary['by_mode'][str(main_budget)].get(f'{tuner}|{m}', math.nan):>12.4f}" for m in modes))
+    verdicts(summary, main_budget)
+    for error in summary["errors"][:20]:
+        print("ERROR", error)
+
+
+def verdicts(summary: dict[str, Any], budget: int) -> None:
+    regret = summary["mean_regret"][str(budget)]
+    rank = summary["mean_rank"][str(budget)]
+    print(f"\nChecks at {budget} evaluations:")
+    for name in sq_driver.NNI_TUNERS:
+        ours, theirs = regret.get(f"ours:{name}"), regret.get(f"nni:{name}")
+        if ours is None or theirs is None:
+            continue
+        verdict = "ok" if ours <= theirs + 1e-12 else f"WORSE by {ours - theirs:.4f}"
+        print(f"  ours:{name:<11} regret {ours:.4f} vs nni:{name} {theirs:.4f}: {verdict}")
+    for peer in ("optuna:TPE", "hyperopt:TPE"):
+        if "ours:TPE" in rank and peer in rank:
+            verdict = "ok" if rank["ours:TPE"] < rank[peer] else "NOT AHEAD"
+            print(f"  ours:TPE mean rank {rank['ours:TPE']:.2f} vs {peer} {rank[peer]:.2f}: {verdict}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Suggest time
+
+
+SUGGEST_TIME_TUNERS = ["ours:TPE", "nni:TPE", "optuna:TPE", "hyperopt:TPE"]
+
+
+def suggest_time(tuners: list[str], histories: list[int], seconds_per_point: float) -> dict[str, dict[str, float]]:
+    """Median seconds per suggestion of each tuner after ``histories`` observations."""
+    out: dict[str, dict[str, float]] = {}
+    for tuner in tuners:
+        out[tuner] = {}
+        for count in histories:
+            adapter = make_adapter(tuner, sq_driver.TIMING_SPACE, 0, False)
+            adapter.load(count, 0)
+            samples: list[float] = []
+            began = time.perf_counter()
+            parameter_id = count
+            # At least 5 suggestions (the first one, which may warm caches, is dropped).
+            while len(samples) < 6 or (time.perf_counter() - began < seconds_per_point and len(samples) < 41):
+                params, spent = adapter.ask([parameter_id])
+                adapter.tell([(parameter_id, params[0], sq_driver.timing_objective(params[0]))])
+                samples.extend(spent)
+                parameter_id += 1
+            out[tuner][str(count)] = statistics.median(samples[1:])
+            print(f"  {tuner:<14} {count:>6} observations: {1000 * out[tuner][str(count)]:9.2f} ms/suggest", flush=True)
+    return out
+
+
+def print_suggest_time(table: dict[str, dict[str, float]], histories: list[int]) -> None:
+    print("\nMedian suggest time (ms) by number of observations")
+    print(f"{'':<16}" + "".join(f"{h:>10}" for h in histories))
+    for tuner, row in table.items():
+        print(f"{tuner:<16}" + "".join(f"{1000 * row[str(h)]:>10.2f}" for h in histories))
+    ours = table.get("ours:TPE", {}).get("1000")
+    optuna = table.get("optuna:TPE", {}).get("1000")
+    if ours and optuna:
+        verdict = "ok" if ours < optuna else "NOT FASTER"
+        print(f"ours:TPE at 1000: {1000 * ours:.2f} ms vs optuna:TPE {1000 * optuna:.2f} ms "
+              f"({optuna / ours:.1f}x): {verdict}")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _select_tuners(requested: list[str] | None) -> list[str]:
+    if not requested:
+        return list(ALL_TUNERS)
+    out: list[str] = []
+    for item in requested:
+        if item in ("ours", "nni", "optuna", "hyperopt"):
+            out.extend(t for t in ALL_TUNERS if t.startswith(item + ":"))
+        else:
+            out.append(item)
+    return out
+
+
+def available_tuners(tuners: Iterable[str], skip_anchors: bool, install: bool) -> list[str]:
+    """Drop anchors whose venv cannot be used, saying why."""
+    keep = [t for t in tuners if t.startswith("ours:")]
+    wanted = {t.partition(":")[0] for t in tuners} - {"ours"}
+    if skip_anchors:
+        if wanted:
+            print("Anchors skipped (--skip-anchors): only our tuners run.")
+        return keep
+    usable = set()
+    if "nni" in wanted:
+        why = ensure_venv(NNI_VENV, NNI_REQUIREMENTS, "import nni.algorithms.hpo.hyperopt_tuner, hyperopt", install)
+        if why:
+            print(f"NNI 3.0 skipped: {why}")
+        else:
+            usable.add("nni")
+    if wanted & {"optuna", "hyperopt"}:
+        why = ensure_venv(PEERS_VENV, PEERS_REQUIREMENTS, "import optuna, hyperopt", install)
+        if why:
+            print(f"Optuna and Hyperopt skipped: {why}")
+        else:
+            usable |= {"optuna", "hyperopt"}
+    return keep + [t for t in tuners if t.partition(":")[0] in usable]
+
+
+def print_versions(tuners: list[str]) -> dict[str, Any]:
+    out = {"ours": sq_driver.versions()}
+    for family, venv in (("nni", NNI_VENV), ("peers", PEERS_VENV)):
+        if any(t.startswith(p) for t in tuners for p in ((family + ":",) if family == "nni" else ("optuna:", "hyperopt:"))):
+            driver = ChildDriver(venv_python(venv))
+            try:
+                out[family] = driver.call({"op": "versions"})["versions"]
+            finally:
+                driver.close()
+    print("Versions:", json.dumps(out))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--quick", action="store_true",
+                        help="small subset: 5 problems, budgets 25/50, 2 seeds (a few minutes)")
+    parser.add_argument("--problems", type=_csv, help=f"comma-separated, from: {', '.join(sq_problems.PROBLEMS)}")
+    parser.add_argument("--tuners", type=_csv,
+                        help="comma-separated family:name (ours:TPE, nni:Anneal, optuna:TPE, ...) or whole families")
+    parser.add_argument("--budgets", type=lambda s: [int(x) for x in _csv(s)], help="default 25,50,100,200")
+    parser.add_argument("--seeds", type=int, help="seeds per problem, tuner and mode (default 5)")
+    parser.add_argument("--modes", type=_csv, help="sequential,parallel (default both)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--skip-anchors", action="store_true", help="run only our tuners")
+    parser.add_argument("--no-install", action="store_true",
+                        help="use existing anchor venvs only; skip anchors whose venv is missing")
+    parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "nni-search-quality"),
+                        help="where evaluated ML grid cells are kept between runs ('' = memory only)")
+    parser.add_argument("--json", help="write all runs and the summary here")
+    parser.add_argument("--plot", help="write a PNG plot here (needs matplotlib in the peers venv)")
+    parser.add_argument("--suggest-time", action="store_true",
+                        help="measure TPE suggest time at --history observations instead")
+    parser.add_argument("--history", type=lambda s: [int(x) for x in _csv(s)], default=[100, 1000, 5000])
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    tuners = _select_tuners(args.tuners or (SUGGEST_TIME_TUNERS if args.suggest_time else None))
+    tuners = available_tuners(tuners, args.skip_anchors, install=not args.no_install)
+    versions = print_versions(tuners)
+
+    if args.suggest_time:
+        print(f"Suggest time over {sq_driver.TIMING_SPACE.keys().__len__()} parameters "
+              "(6 uniform, 1 loguniform, 1 choice):")  # fmt: skip
+        table = suggest_time(tuners, args.history, seconds_per_point=3.0)
+        close_drivers()
+        print_suggest_time(table, args.history)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"suggest_time": table, "versions": versions}, indent=1))
+        if args.plot:
+            plot(args.json, args.plot)
+        return 0
+
+    problems = args.problems or (QUICK["problems"] if args.quick else list(sq_problems.PROBLEMS))
+    budgets = sorted(args.budgets or (QUICK["budgets"] if args.quick else [25, 50, 100, 200]))
+    seeds = args.seeds or (QUICK["seeds"] if args.quick else 5)
+    modes = args.modes or list(QUICK["modes"] if args.quick else MODES)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else None
+
+    print(f"Problems: {', '.join(problems)}\nTuners: {', '.join(tuners)}\nBudgets: {budgets}; seeds: {seeds}; "
+          f"modes: {', '.join(modes)}; workers: {args.workers}", flush=True)  # fmt: skip
+    references = {}
+    for name in problems:
+        problem = sq_problems.get_problem(name)
+        problem.load_cache(cache_dir)
+        references[name] = reference_value(problem)
+    jobs = [(name, tuner, seed, mode, budgets[-1]) for name in problems for tuner in tuners
+            for seed in range(seeds) for mode in modes]  # fmt: skip
+    jobs.sort(key=lambda j: -sq_problems.get_problem(j[0]).cost * _TUNER_COST.get(j[1], 1.0))
+    runs: list[dict[str, Any]] = []
+    context = multiprocessing.get_context("fork")
+    with context.Pool(args.workers, initializer=_worker_init, initargs=(args.cache_dir,)) as pool:
+        for done, run in enumerate(pool.imap_unordered(_run_job, jobs), 1):
+            runs.append(run)
+            if done % max(len(jobs) // 20, 1) == 0 or done == len(jobs):
+                print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - started:.0f} s", flush=True)
+    summary = analyse(runs, references, budgets)
+    main_budget = 100 if 100 in budgets else budgets[-1]
+    print_report(summary, main_budget)
+    elapsed = time.perf_counter() - started
+    print(f"\nTotal time: {elapsed:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": summary, "runs": runs, "versions": versions,
+                                               "seconds": elapsed, "argv": sys.argv[1:]}))  # fmt: skip
+    if args.plot:
+        plot(args.json, args.plot)
+    return 0
+
+
+def plot(json_path: str | None, png_path: str) -> None:
+    """Draw the results with matplotlib from the peers venv (not a dependency of the project)."""
+    if not json_path:
+        print("--plot needs --json (the plot is drawn from that file)")
+        return
+    python = venv_python(PEERS_VENV)
+    if not python.exists():
+        print(f"No plot: {PEERS_VENV} (with matplotlib) is missing")
+        return
+    done = subprocess.run([str(python), str(HELPERS / "sq_plot.py"), json_path, png_path], capture_output=True, text=True)
+    print(done.stdout.strip() or done.stderr.strip()[-1000:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
