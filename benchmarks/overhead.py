@@ -368,6 +368,20 @@ def describe_ours(python: str) -> str:
     return f'{python} (nni from {origin})'
 
 
+def compile_ours(python: str, log=print) -> None:
+    """Byte-compile our package, as ``pip install`` of a wheel does (NNI's wheel comes compiled).
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE=1`` (set on some machines) would otherwise
+    recompile every module of ours at each interpreter start and measure the compiler, not us.
+    """
+    spec_code = 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("nni").origin))'
+    package = subprocess.run([python, '-c', spec_code], capture_output=True, text=True, check=True).stdout.strip()
+    env = {key: value for key, value in os.environ.items() if key != 'PYTHONDONTWRITEBYTECODE'}
+    subprocess.run([python, '-m', 'compileall', '-q', package], env=env, check=False,
+                   stdout=subprocess.DEVNULL)
+    log(f'[ours] byte-compiled {package}')
+
+
 def run_all(
     trials: int = 50,
     nni_trials: int = 20,
@@ -380,6 +394,7 @@ def run_all(
 ) -> dict[str, Any]:
     """Every measurement, ours and (unless skipped or unavailable) NNI 3.0's, as one JSON-able dict."""
     nni_python = None if skip_nni else ensure_nni_venv(log=log)
+    compile_ours(ours_python, log)
     if skip_nni:
         log('NNI 3.0 columns skipped (--skip-nni).')
     results: dict[str, Any] = {
