@@ -256,6 +256,41 @@ def _run_job(job: tuple[str, str, int, str, int]) -> dict[str, Any]:
     return result
 
 
+def _fill_cell(task: tuple[str, dict[str, Any]]) -> tuple[str, str, float]:
+    name, cell = task
+    key, value = sq_problems.evaluate_cell(name, cell)
+    return name, key, value
+
+
+def fill_tables(names: list[str], cache_dir: Path | None, workers: int) -> None:
+    """Load cached tables of the ML problems and compute their missing cells, in parallel.
+
+    Done before the run workers start (they fork from this process and inherit the tables), so
+    that a run is pure lookups; each table's minimum becomes its problem's known optimum.
+    """
+    tasks = []
+    for name in names:
+        problem = sq_problems.get_problem(name)
+        problem.load_cache(cache_dir)
+        tasks += [(name, cell) for cell in sq_problems.missing_cells(problem)]
+    if tasks:
+        print(f"Training {len(tasks)} grid cells of the ML problems (cached for later runs) ...", flush=True)
+        began = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=("",)) as pool:
+            for name, key, value in pool.imap_unordered(_fill_cell, tasks, chunksize=4):
+                problem = sq_problems.get_problem(name)
+                problem.cache[key] = value
+                problem._new_entries[key] = value
+        for name in names:
+            sq_problems.get_problem(name).save_cache()
+        print(f"  done in {time.perf_counter() - began:.0f} s", flush=True)
+    for name in names:
+        problem = sq_problems.get_problem(name)
+        optimum = sq_problems.table_optimum(problem)
+        if optimum is not None:
+            problem.optimum = optimum
+
+
 def reference_value(problem: sq_problems.Problem) -> float:
     """Median loss of random configurations: what "no tuning" gives on this problem."""
     adapter = sq_driver.make_adapter("ours:Random", problem.space, 12345, False)
@@ -542,11 +577,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Problems: {', '.join(problems)}\nTuners: {', '.join(tuners)}\nBudgets: {budgets}; seeds: {seeds}; "
           f"modes: {', '.join(modes)}; workers: {args.workers}", flush=True)  # fmt: skip
-    references = {}
-    for name in problems:
-        problem = sq_problems.get_problem(name)
-        problem.load_cache(cache_dir)
-        references[name] = reference_value(problem)
+    fill_tables(problems, cache_dir, args.workers)
+    references = {name: reference_value(sq_problems.get_problem(name)) for name in problems}
     jobs = [(name, tuner, seed, mode, budgets[-1]) for name in problems for tuner in tuners
             for seed in range(seeds) for mode in modes]  # fmt: skip
     jobs.sort(key=lambda j: -sq_problems.get_problem(j[0]).cost * _TUNER_COST.get(j[1], 1.0))

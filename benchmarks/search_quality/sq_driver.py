@@ -96,8 +96,8 @@ class NniAdapter(Adapter):
             from nni.algorithms.hpo.hyperopt_tuner import HyperoptTuner
 
             algorithm = "anneal" if name == "Anneal" else "tpe"
-            self.tuner = HyperoptTuner(algorithm, optimize_mode="minimize", parallel_optimize=parallel,
-                                       constant_liar_type="min", **seed_arg)  # fmt: skip
+            # Each side with its own default constant_liar_type.
+            self.tuner = HyperoptTuner(algorithm, optimize_mode="minimize", parallel_optimize=parallel, **seed_arg)
         elif name == "Evolution":
             from nni.algorithms.hpo.evolution_tuner import EvolutionTuner
 

@@ -5,10 +5,11 @@ Three groups:
 * ``synthetic``: classic test functions with known optima (Branin, Hartmann6, Rosenbrock, Levy);
 * ``mixed``: made-up functions over mixed and conditional spaces (choice, randint, q-types, log
   scales, nested choice) whose optimum (0) is known;
-* ``ml``: models from scikit-learn on its bundled datasets (digits, breast_cancer, wine). To keep an
-  evaluation cheap and repeatable, each parameter is snapped to a fixed grid (a quarter decade
-  for log-scaled ones) before the model is trained, and results are cached by grid cell, in memory
-  and optionally on disk; the best value is then the best one any run found.
+* ``ml``: models from scikit-learn on its bundled datasets (digits, breast_cancer, wine), as
+  tabular benchmarks: each parameter is snapped to a fixed grid (a quarter or half decade for
+  log-scaled ones) before the model is trained, so an evaluation is repeatable and, once the
+  table is computed (in parallel before the runs, then cached on disk), a lookup. The table's
+  minimum is the known optimum.
 
 Runs under the project's interpreter (numpy; scikit-learn for ``ml``). Objectives accept the
 values of any tuner (ints as floats and the other way round).
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PROBLEMS", "Problem", "get_problem"]
+__all__ = ["PROBLEMS", "Problem", "evaluate_cell", "get_problem", "missing_cells", "table_optimum"]
 
 Objective = Callable[[dict[str, Any]], float]
 
@@ -213,23 +214,33 @@ def _conditional(p: dict[str, Any]) -> float:
 
 
 def _snap_log(value: Any, step: float = 0.25) -> float:
-    # Quarter-decade grid: 10 ** (k / 4).
+    # Quarter-decade grid by default: 10 ** (k / 4).
     return round(math.log10(float(value)) / step) * step
 
 
-class _Tabular:
-    """Objective that trains a model on a grid cell of the parameters, cached by cell."""
+def _steps(low: float, high: float, step: float) -> list[float]:
+    return [round(low + k * step, 6) for k in range(round((high - low) / step) + 1)]
 
-    def __init__(self, problem_name: str, cell: Callable[[dict[str, Any]], dict[str, Any]],
-                 train: Callable[[dict[str, Any]], float]) -> None:
-        self.problem_name = problem_name
+
+class _Tabular:
+    """Objective that trains a model on the grid cell of the parameters, cached by cell.
+
+    The grid is finite (``cells`` lists it), so the whole table can be computed up front (in
+    parallel, see :func:`fill_table`) and its minimum is the problem's true optimum.
+    """
+
+    def __init__(self, cell: Callable[[dict[str, Any]], dict[str, Any]],
+                 train: Callable[[dict[str, Any]], float], cells: Callable[[], list[dict[str, Any]]]) -> None:
         self.cell = cell
         self.train = train
+        self.cells = cells
         self.problem: Problem | None = None
 
     def __call__(self, params: dict[str, Any]) -> float:
+        return self.value_of(self.cell(params))
+
+    def value_of(self, cell: dict[str, Any]) -> float:
         assert self.problem is not None
-        cell = self.cell(params)
         key = json.dumps(cell, sort_keys=True)
         cache = self.problem.cache
         if key not in cache:
@@ -239,6 +250,30 @@ class _Tabular:
             cache[key] = value
             self.problem._new_entries[key] = value
         return cache[key]
+
+
+def missing_cells(problem: Problem) -> list[dict[str, Any]]:
+    """Grid cells of an ``ml`` problem not in its cache yet (empty for other problems)."""
+    if not isinstance(problem.objective, _Tabular):
+        return []
+    return [c for c in problem.objective.cells() if json.dumps(c, sort_keys=True) not in problem.cache]
+
+
+def evaluate_cell(name: str, cell: dict[str, Any]) -> tuple[str, float]:
+    """Train one grid cell of problem ``name``; returns (cache key, loss). For worker pools."""
+    problem = get_problem(name)
+    assert isinstance(problem.objective, _Tabular)
+    value = problem.objective.value_of(cell)
+    problem._new_entries.clear()  # the caller stores it
+    return json.dumps(cell, sort_keys=True), value
+
+
+def table_optimum(problem: Problem) -> float | None:
+    """Best loss of a fully computed table, else ``None``."""
+    if not isinstance(problem.objective, _Tabular):
+        return None
+    values = [problem.cache.get(json.dumps(c, sort_keys=True)) for c in problem.objective.cells()]
+    return None if any(v is None for v in values) else min(v for v in values if v is not None)
 
 
 _DATA: dict[str, Any] = {}
@@ -266,6 +301,10 @@ def _svm_digits_cell(p: dict[str, Any]) -> dict[str, Any]:
     return {"C": _snap_log(p["C"]), "gamma": _snap_log(p["gamma"])}
 
 
+def _svm_digits_cells() -> list[dict[str, Any]]:
+    return [{"C": c, "gamma": g} for c in _steps(-2, 4, 0.25) for g in _steps(-5, 1, 0.25)]
+
+
 def _svm_digits_train(cell: dict[str, Any]) -> float:
     from sklearn.svm import SVC
 
@@ -276,11 +315,17 @@ def _svm_digits_train(cell: dict[str, Any]) -> float:
 
 def _gb_cancer_cell(p: dict[str, Any]) -> dict[str, Any]:
     return {
-        "learning_rate": _snap_log(p["learning_rate"]),
+        "learning_rate": _snap_log(p["learning_rate"], 0.5),
         "n_estimators": int(min(max(round(float(p["n_estimators"]) / 10) * 10, 10), 60)),
         "max_depth": int(p["max_depth"]),
-        "max_features": p["max_features"],
+        "max_features": p["max_features"] if isinstance(p["max_features"], str) else float(p["max_features"]),
     }
+
+
+def _gb_cancer_cells() -> list[dict[str, Any]]:
+    return [{"learning_rate": lr, "n_estimators": n, "max_depth": d, "max_features": f}
+            for lr in _steps(-3, 0, 0.5) for n in range(10, 61, 10) for d in range(1, 5)
+            for f in ("sqrt", "log2", 1.0)]  # fmt: skip
 
 
 def _log_loss(y_true: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> float:
@@ -328,6 +373,17 @@ def _wine_cell(p: dict[str, Any]) -> dict[str, Any]:
     return cell
 
 
+def _wine_cells() -> list[dict[str, Any]]:
+    cells: list[dict[str, Any]] = []
+    for standardize in (True, False):
+        cells += [{"_name": "logreg", "standardize": standardize, "C": c} for c in _steps(-4, 4, 0.25)]
+        cells += [{"_name": "knn", "standardize": standardize, "n_neighbors": k, "weights": w}
+                  for k in range(1, 31) for w in ("uniform", "distance")]  # fmt: skip
+        cells += [{"_name": "svc", "standardize": standardize, "C": c, "gamma": g}
+                  for c in _steps(-2, 4, 0.25) for g in _steps(-5, 1, 0.25)]  # fmt: skip
+    return cells
+
+
 def _wine_train(cell: dict[str, Any]) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -372,14 +428,14 @@ def _make_problems() -> dict[str, Problem]:
         Problem("conditional", "mixed", CONDITIONAL_SPACE, _conditional, 0.0),
         _tabular_problem("svm_digits", {"C": {"_type": "loguniform", "_value": [1e-2, 1e4]},
                                         "gamma": {"_type": "loguniform", "_value": [1e-5, 1e1]}},
-                         _Tabular("svm_digits", _svm_digits_cell, _svm_digits_train), 3.0),
+                         _Tabular(_svm_digits_cell, _svm_digits_train, _svm_digits_cells), 1.0),
         _tabular_problem("gb_breast_cancer", {
             "learning_rate": {"_type": "loguniform", "_value": [1e-3, 1.0]},
             "n_estimators": {"_type": "quniform", "_value": [10, 60, 10]},
             "max_depth": {"_type": "randint", "_value": [1, 5]},
             "max_features": {"_type": "choice", "_value": ["sqrt", "log2", 1.0]},
-        }, _Tabular("gb_breast_cancer", _gb_cancer_cell, _gb_cancer_train), 4.0),
-        _tabular_problem("wine_nested", WINE_SPACE, _Tabular("wine_nested", _wine_cell, _wine_train), 3.0),
+        }, _Tabular(_gb_cancer_cell, _gb_cancer_train, _gb_cancer_cells), 1.0),
+        _tabular_problem("wine_nested", WINE_SPACE, _Tabular(_wine_cell, _wine_train, _wine_cells), 1.0),
     ]  # fmt: skip
     return {problem.name: problem for problem in problems}
 

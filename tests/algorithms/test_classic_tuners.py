@@ -61,6 +61,8 @@ def test_hyperopt_tuner_arguments() -> None:
     tuner = HyperoptTuner("tpe")  # positional, as NNI's docs construct it
     assert (tuner.algorithm_name, tuner.optimize_mode.value, tuner.parallel_optimize) == ("tpe", "minimize", False)
     assert isinstance(tuner._engine, TpeTuner) and tuner._engine.args.constant_liar_type is None
+    assert tuner.constant_liar_type == "max"
+    assert HyperoptTuner("tpe", parallel_optimize=True, constant_liar_type="min")._engine.args.constant_liar_type == "best"  # type: ignore[attr-defined]
     parallel = HyperoptTuner("tpe", "maximize", True, "max")
     assert parallel._engine.args.constant_liar_type == "worst"  # type: ignore[attr-defined]
     assert HyperoptTuner("tpe", parallel_optimize=True, constant_liar_type="mean")._engine.args.constant_liar_type == "mean"  # type: ignore[attr-defined]

@@ -151,7 +151,8 @@ class ManagerProcess:
     """``python -m nni.manager`` for one experiment, stopped by :meth:`stop`."""
 
     def __init__(self, workdir: Path, experiment_id: str, *, action: str = 'view', config: dict[str, Any] | None = None,
-                 port: int | None = None, url_prefix: str = '', env: dict[str, str] | None = None) -> None:
+                 port: int | None = None, url_prefix: str = '', env: dict[str, str] | None = None,
+                 bind_address: str | None = None) -> None:
         self.port = port or free_port()
         self.experiment_id = experiment_id
         self.url_prefix = url_prefix.strip('/')
@@ -159,6 +160,8 @@ class ManagerProcess:
                    '--action', action, '--experiments-directory', str(workdir)]
         if self.url_prefix:
             command += ['--url-prefix', self.url_prefix]
+        if bind_address:
+            command += ['--bind-address', bind_address]
         log = workdir / f'manager-{experiment_id}.out'
         self._out = open(log, 'ab')  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(command, stdout=self._out, stderr=subprocess.STDOUT,

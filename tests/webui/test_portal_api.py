@@ -216,3 +216,24 @@ def test_delete_experiment_rules(client: TestClient, engine: Engine, experiments
     assert not (experiments / 'other').exists()
     assert 'other' not in Experiments().get_all_experiments()
     assert (experiments / 'apiexp' / 'db').is_dir()
+
+
+STATIC = Path(portal_api.STATIC_DIR)
+
+
+def test_static_modules_resolve_and_never_write_markup() -> None:
+    """Checks that need no browser: every import resolves, and no script turns data into HTML."""
+    import re
+
+    scripts = sorted(STATIC.rglob('*.js'))
+    assert scripts, 'the portal ships no scripts'
+    forbidden = re.compile(r'\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(')
+    for script in scripts:
+        text = script.read_text(encoding='utf-8')
+        assert not forbidden.search(text), f'{script.name} builds markup from strings or evaluates code'
+        for target in re.findall(r"""(?:from|import\()\s*'(\.[^']+)'""", text):
+            assert (script.parent / target).resolve().is_file(), f'{script.name} imports missing {target}'
+    index = (STATIC / 'index.html').read_text(encoding='utf-8')
+    for target in re.findall(r'(?:href|src)="((?:css|js)/[^"]+|favicon\.svg)"', index):
+        assert (STATIC / target).is_file(), f'index.html links missing {target}'
+    assert '<script>' not in index and 'style=' not in index  # the CSP allows neither

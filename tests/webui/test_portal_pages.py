@@ -91,7 +91,7 @@ def test_table_sorts_and_filters(page: Any, viewed: ManagerProcess) -> None:
     page.fill('input.search', 'optimizer=adam')
     adam = viewed.request('GET', 'trial-jobs?search=optimizer%3Dadam&limit=1')['total']
     expect(page.locator('.count')).to_have_text(f'{adam} of 40 trials')
-    column = 7 + 3 + 2  # metric columns (default, loss, latency), then learning_rate, batch_size, optimizer
+    column = 6 + 3 + 2  # after the metric columns (default, loss, latency): learning_rate, batch_size, optimizer
     assert set(_row_texts(page, column)) == {'adam'}
 
 
@@ -139,6 +139,7 @@ def test_ten_thousand_trials_render_virtualized(page: Any, workdir: Path) -> Non
         page.click('.tabs button[data-tab="parallel"]')
         expect(page.locator('.chart-host canvas')).to_be_visible()
     finally:
+        page.goto('about:blank')  # stop polling before the manager goes away
         manager.stop()
 
 
@@ -169,4 +170,5 @@ def test_portal_under_url_prefix(page: Any, workdir: Path) -> None:
         expect(page.locator('.count')).to_have_text('5 trials')
         assert page.url.startswith(manager.url)
     finally:
+        page.goto('about:blank')
         manager.stop()

@@ -673,8 +673,15 @@ def _convert_legacy(config: dict[str, Any]) -> dict[str, Any] | None:
     except ImportError:
         _logger.error('This experiment was created by NNI 1.x; its legacy config cannot be converted.')
         return None
-    converted = to_v2(config)
-    return converted.json() if hasattr(converted, 'json') else converted
+    from .config import ConfigError
+
+    try:
+        # stored profiles carry keys no v1 YAML has (clusterMetaData, searchSpace, ...)
+        converted = to_v2(config, strict=False)
+        return converted.json() if hasattr(converted, 'json') else converted
+    except (ConfigError, ValueError, TypeError) as error:
+        _logger.error('This experiment was created by NNI 1.x and its config cannot be converted: %s', error)
+        return None
 
 
 def _same_dir(a: Any, b: Any) -> bool:

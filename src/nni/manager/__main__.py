@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -83,52 +82,47 @@ def setup_logging(options: ManagerOptions) -> None:
 
 
 async def serve(options: ManagerOptions) -> int:
-    import uvicorn
-
+    from .http_server import HttpServer
     from .server import build_app
 
     engine = Engine(options)
+    finished = asyncio.Event()
     shutdown_started = False
-    server: uvicorn.Server | None = None
 
     async def shutdown() -> None:
         nonlocal shutdown_started
         if shutdown_started:
+            await finished.wait()
             return
         shutdown_started = True
         _logger.info('stopping the experiment')
         try:
             await engine.stop()
         finally:
-            if server is not None:
-                server.should_exit = True
+            finished.set()
 
     def request_shutdown() -> None:
         asyncio.get_running_loop().create_task(shutdown())
 
-    async def shutdown_after_response() -> None:
-        await shutdown()
-
-    app = build_app(engine, shutdown_after_response)
-    config = uvicorn.Config(app, host=options.bind_address, port=options.port, log_level='warning',
-                            access_log=False, lifespan='off', http='h11', ws='none', loop='none',
-                            timeout_graceful_shutdown=5)
-    server = _QuietSignalsServer(config)
+    server = HttpServer(build_app(engine, shutdown), options.bind_address, options.port)
+    try:
+        await server.start()
+    except OSError as error:
+        _logger.error('could not listen on %s:%d: %s', options.bind_address, options.port, error)
+        print(f'nni.manager: could not listen on {options.bind_address}:{options.port}: {error}',
+              file=sys.stderr)
+        await engine.stop()
+        return 1
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, request_shutdown)
     _logger.info('manager of experiment %s listening on %s:%d (pid %d)', options.experiment_id,
                  options.bind_address, options.port, os.getpid())
     watcher = loop.create_task(_watch_parent(request_shutdown)) if options.stop_with_parent else None
-    await server.serve()
+    await finished.wait()
     if watcher is not None:
         watcher.cancel()
-    if not server.started:
-        _logger.error('could not listen on port %d', options.port)
-        print(f'nni.manager: could not listen on {options.bind_address}:{options.port}', file=sys.stderr)
-        await engine.stop()
-        return 1
-    await shutdown()
+    await server.close(grace_s=5.0)
     return 0
 
 
@@ -141,23 +135,6 @@ async def _watch_parent(request_shutdown) -> None:  # type: ignore[no-untyped-de
             _logger.warning('the launching process (pid %d) is gone; stopping the experiment', parent)
             request_shutdown()
             return
-
-
-class _QuietSignalsServer:
-    """uvicorn's server without its own signal capture: the manager stops the experiment first."""
-
-    def __new__(cls, config):  # type: ignore[no-untyped-def]
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self):  # type: ignore[no-untyped-def, override]
-                yield
-
-            def install_signal_handlers(self) -> None:
-                pass
-
-        return Server(config)
 
 
 def main(argv: list[str] | None = None) -> int:

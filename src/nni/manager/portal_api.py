@@ -26,11 +26,13 @@ import asyncio
 import gzip
 import hashlib
 import json
+import logging
 import math
 import mimetypes
 import os
 import re
 import shutil
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -387,6 +389,26 @@ class PortalData:
         self._intermediate_rowid = 0
         self._intermediates: dict[str, list[list[Any]]] = {}
         self._intermediate_store: int | None = None
+        # the warm-up thread and the event loop may build the caches at the same moment
+        self._lock = threading.RLock()
+
+    def warm_up_in_background(self) -> None:
+        """Decode a viewed experiment's trials now, off the event loop, before a browser asks.
+
+        Only for ``VIEWED``: nothing changes the trials then, so a worker thread may read them.
+        With 10,000 trials this takes the half second a first page load would otherwise wait.
+        """
+        if self.engine.status != 'VIEWED':
+            return
+
+        def warm() -> None:
+            try:
+                self.cached_body('digest', self.trial_marker(), self.digest)
+                self.cached_body('state', self.marker(), self.state)
+            except Exception:  # noqa: BLE001 - an optimisation only; requests compute it again
+                logging.getLogger('nni.manager.portal').exception('portal warm-up failed')
+
+        threading.Thread(target=warm, name='nni-portal-warm-up', daemon=True).start()
 
     # markers --------------------------------------------------------------------------
 
@@ -409,6 +431,10 @@ class PortalData:
 
     def rows(self) -> list[TrialRow]:
         """Every trial in submission order, decoded."""
+        with self._lock:
+            return self._rows_locked()
+
+    def _rows_locked(self) -> list[TrialRow]:
         marker = self.trial_marker()
         if marker == self._rows_marker:
             return self._ordered
@@ -541,6 +567,10 @@ class PortalData:
 
     def select(self, sort: str, descending: bool, status: str, search: str, ids: str) -> list[TrialRow]:
         """Filtered and sorted rows; kept for a few queries so that scrolling pages does not re-sort."""
+        with self._lock:
+            return self._select_locked(sort, descending, status, search, ids)
+
+    def _select_locked(self, sort: str, descending: bool, status: str, search: str, ids: str) -> list[TrialRow]:
         rows = self.rows()
         key = (self._rows_marker, sort, descending, status, search, ids)
         cached = self._queries.get(key)
@@ -609,6 +639,10 @@ class PortalData:
 
     def cached_body(self, name: str, marker: str, build: Callable[[], Any]) -> tuple[bytes, bytes | None]:
         """The encoded body (and its gzip) of a marker-versioned document, built once per marker."""
+        with self._lock:
+            return self._cached_body_locked(name, marker, build)
+
+    def _cached_body_locked(self, name: str, marker: str, build: Callable[[], Any]) -> tuple[bytes, bytes | None]:
         cached = self._bodies.get(name)
         if cached is not None and cached[0] == marker:
             return cached[1], cached[2]

@@ -105,6 +105,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
             await engine.resume()
         else:
             await engine.view()
+            portal_data.warm_up_in_background()
         return _empty()
 
     async def put_experiment(request: Request) -> Response:

@@ -6,6 +6,7 @@ whose every line names a path and says what is wrong.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from nni.experiment.config.training_services import (
     RemoteMachineConfig,
 )
 from nni.experiment.config.utils.internal import camel_case
+
+pytestmark = pytest.mark.filterwarnings('ignore:The SSH password:UserWarning')
 
 
 def _keys(*classes: type) -> list[str]:
@@ -82,6 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (folder / 'id_rsa').write_text('key\n')
     (folder / 'mnt').mkdir()
     (folder / 'job.yml').write_text('{}\n')
+    (folder / 'search_space.json').write_text('{"x": {"_type": "choice", "_value": [1, 2]}}')
     previous = os.getcwd()
     os.chdir(folder)
     try:
@@ -131,7 +135,7 @@ def _accept_or_explain(data: dict[str, Any]) -> None:
     assert ExperimentConfig(**json_data).json() == json_data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(training_service=st.one_of(service, st.lists(service, max_size=3)))
 def test_random_training_services(site: Path, training_service: Any) -> None:
     _accept_or_explain({**VALID_TOP, 'trainingService': training_service})
@@ -164,17 +168,64 @@ VALID_SERVICES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Values that are valid for a key on some platform; drawn as often as junk, so that many of the
+#: changed configs are still valid and go through the round trip.
+GOOD_VALUES: dict[str, list[Any]] = {
+    'trialCommand': ['python3 other.py'],
+    'trialGpuNumber': [0, 1],
+    'debug': [True, False],
+    'nniManagerIp': ['192.0.2.1'],
+    'useActiveGpu': [True, False],
+    'maxTrialNumberPerGpu': [1],
+    'gpuIndices': ['0,1', [0, 1, 2], 3],
+    'reuseMode': [True, False],
+    'dockerImage': ['img:1'],
+    'machineList': [
+        [{'host': 'h', 'user': 'u', 'password': 'p'}],
+        [{'host': 'h', 'user': 'u', 'sshKeyFile': 'id_rsa', 'port': 2222, 'gpuIndices': '0', 'pythonPath': '/bin'},
+         {'host': 'h2', 'user': 'u', 'password': 'p', 'useActiveGpu': True}],
+    ],
+    'trialMemorySize': ['4g', 2048, '1.5gb'],
+    'trialCpuNumber': [2],
+    'virtualCluster': ['vc'],
+    'openpaiConfig': [{'taskRoles': {}}],
+    'openpaiConfigFile': ['job.yml'],
+    'host': ['192.0.2.3', 'https://pai'],
+    'jobType': ['PyTorchJob'],
+    'podCount': [2],
+    'ossDataSourceId': ['oss'],
+    'operator': ['pytorch-operator'],
+    'storage': [
+        {'storageType': 'azureStorage', 'azureAccount': 'a', 'azureShare': 's', 'keyVaultName': 'v', 'keyVaultKey': 'k'},
+        {'storageType': 'nfs', 'server': '192.0.2.4', 'path': '/x'},
+    ],
+    'master': [{'replicas': 1, 'command': 'c', 'cpuNumber': 1, 'memorySize': 512, 'codeDirectory': 'code'}],
+    'ps': [{'replicas': 2, 'command': 'c', 'cpuNumber': 2, 'memorySize': '2gb', 'codeDirectory': '.', 'gpuNumber': 1}],
+    'namespace': ['nni'],
+    'serviceAccountName': ['sa'],
+    'taskRoles': [
+        [{'name': 'a', 'taskNumber': 3, 'command': 'c', 'gpuNumber': 1, 'cpuNumber': 1, 'memorySize': '1g',
+          'frameworkAttemptCompletionPolicy': {'minFailedTaskCount': -1, 'minSucceedTaskCount': 3}},
+         {'name': 'b', 'taskNumber': 1, 'command': 'c', 'gpuNumber': 0, 'cpuNumber': 1, 'memorySize': 1,
+          'frameworkAttemptCompletionPolicy': {'minFailedTaskCount': 1, 'minSucceedTaskCount': -1}}],
+    ],
+}
+
+
 def test_the_valid_services_are_valid(site: Path) -> None:
-    for name, valid in VALID_SERVICES.items():
-        ExperimentConfig(**VALID_TOP, trainingService=valid).validate(), name
+    for valid in VALID_SERVICES.values():
+        ExperimentConfig(**VALID_TOP, trainingService=valid).validate()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    platform=st.sampled_from(sorted(VALID_SERVICES)),
-    changes=st.dictionaries(st.sampled_from(SERVICE_KEYS), nested, min_size=1, max_size=3),
-)
-def test_valid_services_with_random_changes(site: Path, platform: str, changes: dict[str, Any]) -> None:
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_valid_services_with_random_changes(site: Path, data: st.DataObject) -> None:
+    platform = data.draw(st.sampled_from(sorted(VALID_SERVICES)), label='platform')
+    keys = [key for key in _keys(training_service_config_class(platform)) if key != 'platform']
+    chosen = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True), label='keys')
+    changes = {
+        key: data.draw(st.one_of(st.sampled_from([None, *GOOD_VALUES.get(key, [])]), nested), label=key) for key in chosen
+    }
     _accept_or_explain({**VALID_TOP, 'trainingService': {**VALID_SERVICES[platform], **changes}})
 
 
@@ -214,20 +265,117 @@ v1_configs = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(v1=v1_configs, strict=st.booleans())
 def test_random_v1_configs(site: Path, v1: dict[str, Any], strict: bool) -> None:
+    _convert_or_explain(v1, strict)
+
+
+def _convert_or_explain(v1: Any, strict: bool = True) -> bool:
     try:
         config = to_v2(v1, strict=strict)
     except ConfigError as error:
         _check_message(error)
-        return
+        return False
     try:
         data = config.json()
     except ConfigError as error:
         _check_message(error)
-        return
+        return False
     assert ExperimentConfig(**data).json() == data
+    return True
+
+
+_V1_COMMON = {
+    'authorName': 'me', 'experimentName': 'e', 'trialConcurrency': 1, 'searchSpacePath': 'search_space.json',
+    'useAnnotation': False, 'tuner': {'builtinTunerName': 'Random'},
+}
+_K8S_ROLE = {'replicas': 1, 'command': 'c', 'gpuNum': 0, 'cpuNum': 1, 'memoryMB': 1024, 'image': 'img'}
+VALID_V1: dict[str, dict[str, Any]] = {
+    'local': {**_V1_COMMON, 'trainingServicePlatform': 'local', 'trial': {'command': 'c', 'codeDir': '.'}},
+    'remote': {
+        **_V1_COMMON, 'trainingServicePlatform': 'remote', 'trial': {'command': 'c', 'codeDir': '.'},
+        'machineList': [{'ip': 'h', 'username': 'u', 'sshKeyPath': 'id_rsa'}],
+    },
+    'pai': {
+        **_V1_COMMON, 'trainingServicePlatform': 'pai',
+        'trial': {'command': 'c', 'codeDir': '.', 'gpuNum': 0, 'cpuNum': 1, 'memoryMB': 1024, 'image': 'img',
+                  'nniManagerNFSMountPath': 'mnt', 'containerNFSMountPath': '/mnt', 'paiStorageConfigName': 's'},
+        'paiConfig': {'userName': 'u', 'token': 't', 'host': 'h'},
+    },
+    'aml': {
+        **_V1_COMMON, 'trainingServicePlatform': 'aml', 'trial': {'command': 'c', 'codeDir': '.', 'image': 'img'},
+        'amlConfig': {'subscriptionId': 's', 'resourceGroup': 'r', 'workspaceName': 'w', 'computeTarget': 'c'},
+    },
+    'kubeflow': {
+        **_V1_COMMON, 'trainingServicePlatform': 'kubeflow', 'trial': {'codeDir': '.', 'worker': _K8S_ROLE},
+        'kubeflowConfig': {'operator': 'tf-operator', 'apiVersion': 'v1', 'nfs': {'server': 's', 'path': '/p'}},
+    },
+    'frameworkcontroller': {
+        **_V1_COMMON, 'trainingServicePlatform': 'frameworkcontroller',
+        'trial': {'codeDir': '.', 'taskRoles': [{'name': 'w', 'taskNum': 1, 'command': 'c', 'gpuNum': 0, 'cpuNum': 1,
+                                                 'memoryMB': 1024, 'image': 'img', 'frameworkAttemptCompletionPolicy': {
+                                                     'minFailedTaskCount': 1, 'minSucceededTaskCount': 1}}]},
+        'frameworkcontrollerConfig': {'storage': 'nfs', 'nfs': {'server': 's', 'path': '/p'}},
+    },
+    'hybrid': {
+        **_V1_COMMON, 'trainingServicePlatform': 'hybrid', 'trial': {'command': 'c', 'codeDir': '.'},
+        'hybridConfig': {'trainingServicePlatforms': ['local', 'remote']},
+        'machineList': [{'ip': 'h', 'username': 'u', 'passwd': 'p'}],
+    },
+}
+
+# (section, key) -> values valid there; '' is the top level
+V1_GOOD_VALUES: dict[tuple[str, str], list[Any]] = {
+    ('', 'maxExecDuration'): ['1h', '30m'],
+    ('', 'maxTrialNum'): [5],
+    ('', 'maxTrialDuration'): ['2h'],
+    ('', 'logLevel'): ['debug', 'trace'],
+    ('', 'debug'): [True],
+    ('', 'nniManagerIp'): ['192.0.2.1'],
+    ('', 'multiPhase'): [False],
+    ('', 'versionCheck'): [False],
+    ('trial', 'gpuNum'): [0, 2],
+    ('trial', 'command'): ['python3 x.py'],
+    ('tuner', 'classArgs'): [{'optimize_mode': 'minimize'}],
+    ('tuner', 'gpuIndices'): ['0', 1],
+    ('assessor', 'builtinAssessorName'): ['Medianstop'],
+    ('localConfig', 'useActiveGpu'): [True],
+    ('localConfig', 'gpuIndices'): ['0,1'],
+    ('remoteConfig', 'reuse'): [True],
+    ('paiConfig', 'reuse'): [False],
+    ('paiConfig', 'memoryMB'): [4096],
+    ('amlConfig', 'maxTrialNumPerGpu'): [1],
+    ('kubeflowConfig', 'namespace'): ['nni'],
+    ('kubeflowConfig', 'reuse'): [False],
+    ('frameworkcontrollerConfig', 'serviceAccountName'): ['sa'],
+    ('sharedStorage', 'storageType'): ['NFS'],
+}
+
+
+def _v1_change(section: str, key: str) -> st.SearchStrategy[Any]:
+    return st.one_of(st.sampled_from([None, *V1_GOOD_VALUES.get((section, key), [])]), scalars)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_valid_v1_configs_with_random_changes(site: Path, data: st.DataObject) -> None:
+    platform = data.draw(st.sampled_from(sorted(VALID_V1)), label='platform')
+    v1 = copy.deepcopy(VALID_V1[platform])
+    places = sorted(V1_GOOD_VALUES) + [('', key) for key in V1_TOP_KEYS] + [
+        (section, key) for section, keys in V1_SECTION_KEYS.items() for key in keys
+    ]
+    for section, key in data.draw(st.lists(st.sampled_from(places), min_size=1, max_size=3, unique=True), label='places'):
+        value = data.draw(_v1_change(section, key), label=f'{section}.{key}')
+        target = v1 if not section else v1.setdefault(section, {})
+        if isinstance(target, dict):
+            target[key] = value
+    _convert_or_explain(v1)
+
+
+def test_the_valid_v1_configs_are_valid(site: Path) -> None:
+    for v1 in VALID_V1.values():
+        assert _convert_or_explain(v1)
 
 
 @settings(max_examples=100, deadline=None)

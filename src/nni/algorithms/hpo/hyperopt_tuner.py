@@ -19,7 +19,7 @@ result that has it.
 
 Differences from NNI, all deliberate: no hyperopt dependency; ``constant_liar_type`` is read in
 loss terms (``'min'`` is always the optimistic lie, whatever ``optimize_mode``; NNI computed it
-before negating maximized metrics); parameter sets are never repeated (a finite space ends with
+before negating maximized metrics) and defaults to ``'max'`` (NNI: ``'min'``); parameter sets are never repeated (a finite space ends with
 :class:`nni.NoMoreTrialError`); ``import_data`` keeps records whose value is ``0`` (NNI skipped
 falsy values); ``trial_end`` is honoured; a ``seed`` argument makes runs reproducible.
 """
@@ -71,7 +71,9 @@ class HyperoptTuner(Tuner):
         Account for trials still running when suggesting (TPE only): they are counted with the loss
         ``constant_liar_type`` gives.
     constant_liar_type
-        ``'min'`` (the best loss seen so far; default), ``'max'`` (the worst) or ``'mean'``.
+        ``'min'`` (the best loss seen so far), ``'max'`` (the worst; default, NNI's is ``'min'``)
+        or ``'mean'``. Lying "best" makes parallel TPE suggestions bunch up around the running
+        trials (see :class:`~.tpe_tuner.TpeArguments`).
     seed
         Seed of the random generator; ``None`` draws one and logs it.
 
@@ -97,7 +99,7 @@ class HyperoptTuner(Tuner):
         algorithm_name: str,
         optimize_mode: str = "minimize",
         parallel_optimize: bool = False,
-        constant_liar_type: str = "min",
+        constant_liar_type: str = "max",
         seed: int | None = None,
     ) -> None:
         if algorithm_name not in _ALGORITHMS:

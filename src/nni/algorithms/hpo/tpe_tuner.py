@@ -18,7 +18,8 @@ Differences from NNI's TPE, all deliberate:
 * linear forgetting down-weights the *oldest* observations (NNI applied the ramp in loss order);
 * a repeated result for a parameter id replaces the earlier one instead of raising ``KeyError``,
   and a result for an unknown id is learned from the parameters it came with;
-* ``constant_liar_type`` may also be the string ``'none'``.
+* ``constant_liar_type`` may also be the string ``'none'``, and its default is ``'worst'``
+  (NNI: ``'best'``, which makes parallel suggestions bunch up around the running trials).
 """
 
 from __future__ import annotations

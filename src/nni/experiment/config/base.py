@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from .errors import ConfigError, UnknownFieldError
 from .utils.internal import (
     MISSING,
@@ -478,6 +476,8 @@ class ConfigBase:
     @staticmethod
     def _read_file(path: str | os.PathLike[str]) -> tuple[Path, dict[Any, Any]]:
         """The absolute path of a config file and the mapping it holds."""
+        import yaml  # here, not at the top: the manager checks configs without reading files
+
         file_path = Path(os.path.abspath(os.fspath(path)))
         text = file_path.read_text(encoding='utf-8')
         try:

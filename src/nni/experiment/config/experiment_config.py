@@ -10,8 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import yaml
-
 from .algorithm import PLACEHOLDER_NAME, _AlgorithmConfig
 from .base import ConfigBase
 from .errors import ConfigError, UnknownFieldError
@@ -128,7 +126,12 @@ def _read_search_space(path: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return yaml.safe_load(text)
+        import yaml  # only for YAML search-space files; keeps the import off config checks
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ValueError(str(error)) from error
 
 
 def _search_space_validator() -> Callable[..., Any] | None:
@@ -381,6 +384,8 @@ class ExperimentConfig(ConfigBase):
         if not is_v1_config(data):
             return cls._from_file_data(data, file_path.parent)
         v2, origins = convert_with_origins(data)
+        import yaml
+
         _logger.warning(
             'Config file %s uses the legacy v1 format; it was converted to this v2 config:\n%s',
             file_path,
@@ -443,7 +448,7 @@ class ExperimentConfig(ConfigBase):
             content = _read_search_space(file_path)
         except OSError as error:
             reason = error.strerror or str(error)
-        except (ValueError, yaml.YAMLError) as error:
+        except ValueError as error:  # yaml.YAMLError is raised as ValueError below
             reason = f'not valid JSON or YAML: {_one_line(str(error))}'
         else:
             if content is None:

@@ -198,7 +198,15 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise
     _logger.info('To stop experiment run "nnictl stop %s" or "nnictl stop --all"', experiment.id)
     _logger.info('Reference: https://nni.readthedocs.io/en/stable/reference/nnictl.html')
+    _detach(experiment)
     return 0
+
+
+def _detach(experiment: Any) -> None:
+    # The manager runs on without us: stop writing this process's log lines into its experiment.log.
+    stop_logging = getattr(experiment, '_stop_logging', None)
+    if callable(stop_logging):
+        stop_logging()
 
 
 def _start(experiment: Any, port: int, debug: bool, mode: Any) -> None:
@@ -347,6 +355,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         _start(experiment, args.port, args.debug, mode)
         if args.foreground:
             return _wait_foreground(experiment, relay)
+    _detach(experiment)
     return 0
 
 
@@ -359,4 +368,5 @@ def cmd_view(args: argparse.Namespace) -> int:
     experiment._action = 'view'
     experiment.url_prefix = entry.get('prefixUrl') or None
     _start(experiment, args.port, False, RunMode.Detach)
+    _detach(experiment)
     return 0

@@ -43,7 +43,7 @@ def _select(args: argparse.Namespace, entries: dict[str, Any]) -> list[str]:
     if args.port is not None:
         matched = [exp_id for exp_id in running if entries[exp_id].get('port') == args.port]
         if args.id is not None and matched and args.id not in matched:
-            raise CliError('Experiment id and resful server port not match')
+            raise CliError('Experiment id and restful server port not match')
         return matched
     if args.id is None:
         if len(running) > 1:
@@ -99,6 +99,8 @@ def stop_experiment(exp_id: str, entry: dict[str, Any], timeout: float = STOP_TI
         ``False`` when the manager was still alive after ``timeout`` seconds (a warning is printed).
     """
     pid = entry.get('pid')
+    if pid == os.getpid():
+        raise CliError(f'The manifest says experiment {exp_id} runs in this very process (pid {pid}); not stopping it.')
     if isinstance(pid, int) and pid_alive(pid):
         try:
             if sys.platform == 'win32':  # pragma: no cover - no Windows runner

@@ -146,11 +146,12 @@ export function padExtent([lo, hi], fraction = 0.05) {
  * 10,000 lines repaints one highlight instead of all of them.
  */
 export class CanvasPanel {
-  constructor(container, { height = 320, draw, overlay = null, label = 'chart' }) {
+  constructor(container, { height = 320, draw, overlay = null, hasOverlay = () => false, label = 'chart' }) {
     this.container = container;
     this.height = height;
     this.drawFn = draw;
     this.overlayFn = overlay;
+    this.hasOverlay = hasOverlay;
     this.base = null;
     this.canvas = h('canvas.chart-canvas', { role: 'img', 'aria-label': label });
     this.tooltip = h('div.chart-tip', { hidden: true });
@@ -185,20 +186,28 @@ export class CanvasPanel {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
     this.drawFn(ctx, width, height);
-    if (this.overlayFn) {
-      if (!this.base) this.base = document.createElement('canvas');
-      this.base.width = this.canvas.width;
-      this.base.height = this.canvas.height;
-      this.base.getContext('2d').drawImage(this.canvas, 0, 0);
+    this.base = null;
+    // the saved copy is made only when an overlay is to be drawn: copying forces the browser to
+    // rasterize the drawing at once, which is most of a first render's cost with many marks
+    if (this.overlayFn && this.hasOverlay()) {
+      this.saveBase();
       this.overlayFn(ctx, width, height);
     }
   }
 
+  saveBase() {
+    if (!this.base) this.base = document.createElement('canvas');
+    this.base.width = this.canvas.width;
+    this.base.height = this.canvas.height;
+    this.base.getContext('2d').drawImage(this.canvas, 0, 0);
+  }
+
   /** Repaint only the overlay (on the next frame), over the saved drawing. */
   scheduleOverlay() {
-    if (!this.overlayFn || !this.base || this._overlayFrame) return;
+    if (!this.overlayFn || this._overlayFrame || !this.width) return;
     this._overlayFrame = requestAnimationFrame(() => {
       this._overlayFrame = 0;
+      if (!this.base) this.saveBase(); // the canvas holds the plain drawing: render() drew no overlay
       const ctx = this.canvas.getContext('2d');
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);

@@ -29,6 +29,73 @@ function frameOf(width, height, extra = {}) {
   };
 }
 
+const packedColors = new Map();
+
+/** A CSS colour as one little-endian RGBA word, as ImageData stores pixels. */
+function packedColor(color) {
+  let packed = packedColors.get(color);
+  if (packed === undefined) {
+    const probe = document.createElement('canvas');
+    probe.width = 1;
+    probe.height = 1;
+    const context = probe.getContext('2d', { willReadFrequently: true });
+    context.fillStyle = color;
+    context.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = context.getImageData(0, 0, 1, 1).data;
+    packed = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    packedColors.set(color, packed);
+  }
+  return packed;
+}
+
+/**
+ * Many dots as pixels: written into an ImageData and composited with one drawImage. Canvas
+ * draw calls cost ~10 us each in a software rasterizer (headless or GPU-less browsers), so
+ * 10,000 arcs or rectangles take 100 ms or more; this takes a few.
+ */
+function stampDots(ctx, coords, radius) {
+  const { canvas } = ctx;
+  const ratio = ctx.getTransform().a || 1;
+  const width = canvas.width;
+  const height = canvas.height;
+  const layer = new ImageData(width, height);
+  const pixels = new Uint32Array(layer.data.buffer);
+  const color = packedColor(ctx.fillStyle);
+  const side = Math.max(2, Math.round(radius * 1.8 * ratio));
+  const half = Math.floor(side / 2);
+  for (let i = 0; i < coords.length; i += 2) {
+    const x0 = Math.round(coords[i] * ratio) - half;
+    const y0 = Math.round(coords[i + 1] * ratio) - half;
+    if (!(x0 >= 0 && y0 >= 0 && x0 + side <= width && y0 + side <= height)) continue;
+    for (let y = y0; y < y0 + side; y += 1) pixels.fill(color, y * width + x0, y * width + x0 + side);
+  }
+  const sheet = document.createElement('canvas');
+  sheet.width = width;
+  sheet.height = height;
+  sheet.getContext('2d').putImageData(layer, 0, 0);
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(sheet, 0, 0);
+  ctx.restore();
+}
+
+/**
+ * Fill round dots at the flat [x0, y0, x1, y1, ...] coordinates; past a few thousand, square
+ * ones stamped as pixels (see stampDots): at that density nobody sees the corners.
+ */
+export function fillDots(ctx, coords, radius) {
+  if (coords.length / 2 > 1500) {
+    stampDots(ctx, coords, radius);
+    return;
+  }
+  ctx.beginPath();
+  for (let i = 0; i < coords.length; i += 2) {
+    ctx.moveTo(coords[i] + radius, coords[i + 1]);
+    ctx.arc(coords[i], coords[i + 1], radius, 0, Math.PI * 2);
+  }
+  ctx.fill();
+}
+
 function tipLines(trial, view, extra = []) {
   const lines = [`Trial #${trial.seq ?? '?'} · ${trial.id}`, `status: ${statusLabel(trial.status)}`, ...extra];
   const names = view.paramNames || [];
@@ -50,7 +117,7 @@ class BasePlot {
     this.view = null;
     this.points = { xs: [], ys: [], items: [] };
     this.panel = new CanvasPanel(container, { height, label, draw: (ctx, w, hgt) => this.draw(ctx, w, hgt),
-      overlay: (ctx, w, hgt) => this.overlay(ctx, w, hgt) });
+      overlay: (ctx, w, hgt) => this.overlay(ctx, w, hgt), hasOverlay: () => this.hasOverlay() });
     this.hover = -1;
     this.rendered = null;
     this.panel.canvas.addEventListener('mousemove', (event) => this.onMove(event));
@@ -89,6 +156,10 @@ class BasePlot {
       return;
     }
     this.panel.showTip(x, y, this.tipFor(this.points.items[index], index));
+  }
+
+  hasOverlay() {
+    return this.hover >= 0;
   }
 
   /** Hover mark: a ring around the point under the mouse. */
@@ -153,12 +224,7 @@ export class MetricPlot extends BasePlot {
     }
     for (const [status, coords] of byStatus) {
       ctx.fillStyle = status === 'faint' ? colors.grid : (colors.status[status] || colors.muted);
-      ctx.beginPath();
-      for (let i = 0; i < coords.length; i += 2) {
-        ctx.moveTo(coords[i] + radius, coords[i + 1]);
-        ctx.arc(coords[i], coords[i + 1], radius, 0, Math.PI * 2);
-      }
-      ctx.fill();
+      fillDots(ctx, coords, radius);
     }
     if (best) this.drawBest(ctx, withMetric, xScale, yScale, colors, frame);
     const selected = view.selected;
@@ -473,6 +539,10 @@ export class ParallelPlot extends BasePlot {
     ctx.restore();
   }
 
+  hasOverlay() {
+    return Boolean(this.drag);
+  }
+
   /** The brush being dragged, over the saved drawing. */
   overlay(ctx) {
     if (!this.drag) return;
@@ -670,12 +740,7 @@ export class DurationPlot extends BasePlot {
     for (const [status, coords] of groups) {
       ctx.fillStyle = colors.status[status] || colors.muted;
       if (dots) {
-        ctx.beginPath();
-        for (let i = 0; i < coords.length; i += 2) {
-          ctx.moveTo(coords[i] + 1.8, coords[i + 1]);
-          ctx.arc(coords[i], coords[i + 1], 1.8, 0, Math.PI * 2);
-        }
-        ctx.fill();
+        fillDots(ctx, coords, 1.8);
       } else {
         for (let i = 0; i < coords.length; i += 2) {
           ctx.fillRect(coords[i] - barWidth / 2, coords[i + 1], barWidth, frame.bottom - coords[i + 1]);
@@ -764,19 +829,16 @@ export class ParetoPlot extends BasePlot {
     const onFront = new Set(frontIdx);
     ctx.fillStyle = colors.muted;
     ctx.globalAlpha = 0.45;
-    ctx.beginPath();
+    const dominated = [];
     data.forEach((d, i) => {
       const x = xScale.map(d.x);
       const y = yScale.map(d.y);
       this.points.xs.push(x);
       this.points.ys.push(y);
       this.points.items.push(d.trial);
-      if (!onFront.has(i)) {
-        ctx.moveTo(x + 2.5, y);
-        ctx.arc(x, y, 2.5, 0, Math.PI * 2);
-      }
+      if (!onFront.has(i)) dominated.push(x, y);
     });
-    ctx.fill();
+    fillDots(ctx, dominated, 2.5);
     ctx.globalAlpha = 1;
     const sorted = frontIdx.slice().sort((a, b) => data[a].x - data[b].x);
     ctx.strokeStyle = colors.accent;

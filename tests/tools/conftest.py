@@ -1,0 +1,146 @@
+"""
+Fixtures of the nnictl / annotation tests.
+
+Every test gets its own manifest folder (``NNI_HOME_DIR``), NNI config folder (``NNI_CONFIG_DIR``, where
+``algo register`` writes) and experiment working directory. ``nnictl`` runs in-process through
+:func:`nni.tools.nnictl.cli.main` (output captured by capsys), or as the console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def nni_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / 'nni-home'
+    home.mkdir()
+    monkeypatch.setenv('NNI_HOME_DIR', str(home))
+    monkeypatch.setenv('NNI_CONFIG_DIR', str(tmp_path / 'nni-config'))
+    # trial commands say "python3": make it the interpreter running the tests
+    monkeypatch.setenv('PATH', f'{VENV_BIN}{os.pathsep}{os.environ.get("PATH", "")}')
+    for name in ('FORCE_COLOR', 'NO_COLOR', 'NNI_PROGRESS'):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    path = tmp_path / 'experiments'
+    path.mkdir()
+    return path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def nnictl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``nnictl`` in-process: ``nnictl('trial', 'ls', stdin='y\\n')`` -> Result(code, stdout)."""
+    from nni.tools.nnictl.cli import main
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        capsys.readouterr()
+        if stdin is not None:
+            monkeypatch.setattr(sys, 'stdin', io.StringIO(stdin))
+        code = main(list(args))
+        return Result(code, capsys.readouterr().out)
+
+    return run
+
+
+def run_console(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The installed console script ``nnictl`` in a subprocess."""
+    return subprocess.run([str(VENV_BIN / 'nnictl'), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, workdir: Path) -> Callable[..., Path]:
+    """Write an experiment config (YAML) running ``trial_code/trial.py``; keyword arguments override fields."""
+    counter = iter(range(1000))
+
+    def write(**fields: Any) -> Path:
+        config: dict[str, Any] = {
+            'experimentName': 'nnictl-test',
+            'searchSpace': {'x': {'_type': 'randint', '_value': [0, 100]}, 'sleep': {'_type': 'choice', '_value': [0]}},
+            'trialCommand': 'python3 trial.py',
+            'trialCodeDirectory': str(TRIAL_CODE),
+            'trialConcurrency': 2,
+            'maxTrialNumber': 4,
+            'experimentWorkingDirectory': str(workdir),
+            'tuner': {'name': 'Random'},
+            'trainingService': {'platform': 'local'},
+        }
+        config.update(fields)
+        path = tmp_path / f'config{next(counter)}.yml'
+        path.write_text(yaml.safe_dump(config), encoding='utf-8')
+        return path
+
+    return write
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'condition not met within {timeout} s')
+        time.sleep(interval)
+
+
+def manifest(home: Path) -> dict[str, Any]:
+    path = home / '.experiment'
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """A process that stands for a live manager in the manifest (never our own pid: stop would signal it)."""
+    proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def stop_all(nni_env: Path) -> Iterator[None]:
+    """Stop every manager a test started, whatever happened."""
+    yield
+    from nni.tools.nnictl.cli import main
+
+    try:
+        main(['stop', '--all'])
+    except Exception:  # noqa: BLE001 - best-effort cleanup
+        pass
