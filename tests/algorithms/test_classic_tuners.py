@@ -152,7 +152,7 @@ def test_evolution_and_anneal_import_data() -> None:
     assert evolution._random_left == 0  # the imported trials make up the first population
     anneal = HyperoptTuner("anneal", "maximize", seed=0)
     anneal.update_search_space({"x": {"_type": "uniform", "_value": [0, 1]}})
-    anneal.import_data([*records, {"parameter": {"x": 0.5}, "value": 0}, {"parameter": {"x": 2.0}, "value": 1}])
+    anneal.import_data([*records, {"parameter": {"x": 0.5}, "value": 0}, {"parameter": {"y": 0.3}, "value": 1}])
     results = anneal._engine._results  # type: ignore[attr-defined]
     assert len(results) == 11 and results[0][1] == -9.0  # maximize: the largest metric is best
     # Anneal searches around the best result (x = 0.9).

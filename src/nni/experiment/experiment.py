@@ -178,6 +178,8 @@ class Experiment:
         config = self.config.canonical_copy()
         if getattr(config, 'use_annotation', False):
             raise RuntimeError('NNI annotation is not supported by Python experiment API.')
+        if self._action != 'view':
+            launcher.ensure_platform_runnable(config)  # before anything is written
 
         if run_mode is not RunMode.Detach:
             # Stopped at interpreter exit unless stop() was called; run() does not stop on completion.

@@ -54,6 +54,8 @@ MANAGER_MODULE = 'nni.manager'
 
 #: Seconds to wait for the manager's first answer to ``GET /check-status``.
 STARTUP_TIMEOUT = 30.0
+#: training services this version can run; other platforms' configs validate but do not start
+RUNNABLE_PLATFORMS = ('local',)
 
 #: Seconds between two ``GET /check-status`` while waiting for the manager.
 POLL_INTERVAL = 0.01
@@ -409,6 +411,21 @@ def _read_tail(path: Path, offset: int = 0, limit: int = 4000) -> str:
             return f.read().decode('utf-8', errors='replace').strip()
     except OSError:
         return ''
+
+
+def ensure_platform_runnable(config: Any) -> None:
+    """Raise ``RuntimeError`` if this version cannot run the config's training service."""
+    # Checked before anything is spawned or written, so a config for a platform we cannot run
+    # yet leaves nothing half-started.
+    services = config.training_service if isinstance(config.training_service, list) else [config.training_service]
+    for service in services:
+        platform = str(getattr(service, 'platform', 'local'))
+        if platform not in RUNNABLE_PLATFORMS:
+            raise RuntimeError(
+                f'training service platform "{platform}" is not available in this version of nni '
+                f'(available: {", ".join(RUNNABLE_PLATFORMS)}). The config itself is valid.')
+    if isinstance(config.training_service, list) and len(services) > 1:
+        raise RuntimeError('a list of training services (hybrid) is not available in this version of nni')
 
 
 def _is_remote_address(address: str | None) -> bool:

@@ -271,6 +271,7 @@ class Engine:
         if self.status != 'INITIALIZED':
             raise EngineError(f'experiment {self.experiment_id} is already {self.status}', 409)
         self.params = self._validated(config)
+        self._make_training_service()  # an unavailable platform is refused before anything is written
         for folder in ('db', 'log', 'checkpoint', 'trials'):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         self.store = self._open_store(create=True)

@@ -10,7 +10,6 @@ removed (``/tmp/nni-experiments``); NNI showed ``/tmp/nni`` but removed the othe
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +103,8 @@ def cmd_platform_clean(args: argparse.Namespace) -> int:
         import asyncssh  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
         raise CliError('Cleaning remote machines needs asyncssh: pip install asyncssh') from None
+    import asyncio
+
     failed = False
     for machine in machines:
         info(f'removing folder {machine["host"]}:{machine["port"]}{REMOTE_FOLDER}')

@@ -208,10 +208,17 @@ export function mount(container, args) {
   }
 
   load(true);
+  let lastTail = 0;
   const offs = [
     live.on('state', () => load()),
     live.on('tick', () => {
-      if (trial && trial.status === 'RUNNING') renderTiming();
+      if (!trial || trial.status !== 'RUNNING') return;
+      renderTiming();
+      // a running trial prints without reporting metrics, which moves no marker: follow its output
+      if (Date.now() - lastTail > 3000 && live.interval > 0 && !document.hidden) {
+        lastTail = Date.now();
+        renderFileBody(new Set(files.map((f) => f.name)));
+      }
     }),
   ];
   return {

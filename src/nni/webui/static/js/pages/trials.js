@@ -240,8 +240,10 @@ export function mount(container) {
   table.setSort(saved.sort, saved.order);
   table.decorateRow = (row, el) => el.classList.toggle('selected', saved.selected.has(row.trialJobId));
   table.firstRender = () => markDone('table');
-  table.onLoaded = (result) => setText(counter, result.total === result.all ? `${result.total} trials`
-    : `${result.total} of ${result.all} trials`);
+  table.onLoaded = (result) => {
+    setText(counter, result.total === result.all ? `${result.total} trials` : `${result.total} of ${result.all} trials`);
+    setText(table.emptyNode, result.all ? 'No trial matches the filter' : 'No trials yet');
+  };
   table.onError = (error) => toast(`Cannot load trials: ${error.message}`, 'error', 8000);
 
   const searchChanged = debounce(() => {
