@@ -3,9 +3,9 @@
 Runs, in a temporary NNI home:
 
 * the sklearn example (``examples/sklearn_classifier``, TPE, 40 trials, 2 at a time), captured
-  while it runs: overview, trials and every chart, a trial, the search space, all experiments;
+  while it runs: overview, trials and every chart, comparing, the search space, all experiments;
 * a two-objective experiment (``tests/webui/trial_code/multi_objective_trial.py``) run to the
-  end, then opened with ``Experiment.view``: its Pareto front;
+  end, then opened with ``Experiment.view``: its Pareto front and its best trial;
 * a synthetic 10,000-trial experiment (written through the store), opened read-only: the table
   and parallel coordinates at scale.
 
@@ -122,10 +122,6 @@ def main() -> int:
             page.fill('input.search', 'kernel=rbf C>1')
             page.wait_for_timeout(800)
             shoot(page, 'trials-filtered', locator='.table-card')
-            best_id = max((t for t in sklearn.export_data()), key=lambda r: r.value).trialJobId
-            page.goto(f'{url}#/trial/{best_id}')
-            page.wait_for_selector('pre.log')
-            shoot(page, 'trial', full=True)
             page.goto(f'{url}#/search-space')
             page.wait_for_selector('table.space tbody tr')
             shoot(page, 'search-space', full=True)
@@ -142,6 +138,11 @@ def main() -> int:
             page.click('.tabs button[data-tab="pareto"]')
             page.wait_for_timeout(800)
             shoot(page, 'chart-pareto', locator='.charts')
+            # a trial of this experiment: it prints its epochs and reports dict metrics
+            best_id = max(viewer.export_data(), key=lambda result: result.value['default']).trialJobId
+            page.goto(f'http://127.0.0.1:{viewer.port}/#/trial/{best_id}')
+            page.wait_for_selector('pre.log:not(:empty)')
+            shoot(page, 'trial', full=True)
 
             big = ManagerProcess(workdir, 'synth10k')
             page.goto(f'{big.url}#/trials')

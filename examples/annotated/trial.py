@@ -39,7 +39,7 @@ def rich_features(x):
 def accuracy(weights, data, features):
     hits = 0
     for x, label in data:
-        score = sum(w * f for w, f in zip(weights, features(x)))
+        score = sum(w * f for w, f in zip(weights, features(x), strict=True))
         hits += (sigmoid(score) > 0.5) == bool(label)
     return hits / len(data)
 
@@ -66,9 +66,9 @@ def main():
             batch = train[start:start + batch_size]
             for x, label in batch:
                 f = features(x)
-                error = sigmoid(sum(w * v for w, v in zip(weights, f))) - label
-                gradient = [g + error * v for g, v in zip(gradient, f)]
-            weights = [w - learning_rate * g / len(batch) for w, g in zip(weights, gradient)]
+                error = sigmoid(sum(w * v for w, v in zip(weights, f, strict=True))) - label
+                gradient = [g + error * v for g, v in zip(gradient, f, strict=True)]
+            weights = [w - learning_rate * g / len(batch) for w, g in zip(weights, gradient, strict=True)]
         test_acc = accuracy(weights, test, features)
         """@nni.report_intermediate_result(test_acc)"""
 

@@ -167,7 +167,7 @@ def test_anneal_steps_shrink_with_results() -> None:
     early = [tuner.generate_parameters(i)["x"] for i in range(30)]
     for i in range(30):
         tuner.trial_end(i, False)
-    tuner.import_data([{"parameter": {"x": 10.0 + i}, "value": 1.0 + i} for i in range(200)])
+    tuner.import_data([{"parameter": {"x": 0.5 * i}, "value": 1.0 + abs(0.5 * i - 50)} for i in range(200)])
     late = [tuner.generate_parameters(100 + i)["x"] for i in range(30)]
     assert np.std(late) < 0.5 * np.std(early)
     assert abs(np.median(late) - 50) < 5

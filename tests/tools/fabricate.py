@@ -63,6 +63,7 @@ def make_experiment(
             store.add_metric(trial_id, str(index), 'FINAL', 0, json.dumps(json.dumps(metric)))
             store.add_trial_event(trial_id, 'SUCCEEDED', timestamp=START + index * 1000 + 500)
     store.close()
+    (root / 'db' / 'token').write_text('secret')
     log_dir = root / 'log'
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / 'nnictl_stdout.log').write_text(''.join(f'stdout line {i}\n' for i in range(5)))

@@ -337,6 +337,7 @@ def test_save_load_round_trip(nnictl, workdir, tmp_path, nni_env):
     assert {'experiment/db/nni.sqlite', 'experiment/trials/t0/trial.log', 'nnictl/.experiment',
             'nnictl/stopped1/log/nnictl_stdout.log', 'code/trial.py', 'searchSpace/space.json',
             'experiment/checkpoint/'} <= names
+    assert 'experiment/db/token' not in names
 
     # the other machine: the experiment is gone from here
     assert nnictl('experiment', 'delete', 'stopped1', '-y').code == 0

@@ -171,3 +171,36 @@ def test_edits_need_the_token_beyond_loopback(page: Any, page_problems: Any, wor
     finally:
         page.goto('about:blank')
         manager.stop()
+
+
+def test_portal_answers_while_the_tuner_computes(page: Any, live_experiment: Callable[..., Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tuner busy in pure Python for seconds per suggestion must not stall the page."""
+    import urllib.request
+
+    from nni.experiment.config import CustomAlgorithmConfig
+
+    from .conftest import TRIAL_CODE
+
+    expect = _expect()
+    monkeypatch.setenv('PORTAL_TRIAL_STEPS', '2')  # trials end fast: the tuner is asked often
+    tuner = CustomAlgorithmConfig(class_name='slow_tuner.SlowTuner', code_directory=TRIAL_CODE,
+                                  class_args={'seconds': 3.0})
+    experiment = live_experiment(trial_concurrency=2, tuner=tuner)
+    url = f'http://127.0.0.1:{experiment.port}/'
+    wait_for(lambda: experiment.list_trial_jobs(), timeout=30)  # the tuner is at work from now on
+    latencies = []
+    for _ in range(20):
+        started = time.perf_counter()
+        with urllib.request.urlopen(f'{url}api/v1/nni/portal/state', timeout=10) as response:
+            response.read()
+        latencies.append(time.perf_counter() - started)
+        time.sleep(0.05)
+    latencies.sort()
+    assert latencies[len(latencies) // 2] < 0.25, latencies  # the median poll stays quick
+    started = time.perf_counter()
+    page.goto(f'{url}#/trials')
+    page.wait_for_selector('html[data-first-render]', state='attached', timeout=20_000)
+    assert time.perf_counter() - started < 8
+    page.click('.nav a[data-page="overview"]')
+    expect(page.locator('#exp-status')).to_have_text('RUNNING')

@@ -37,6 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -859,7 +860,7 @@ def index_response(url_prefix: str) -> Response | None:
         return None
     prefix = url_prefix.strip('/')
     base = f'/{prefix}/' if prefix else '/'
-    html = index.read_text(encoding='utf-8').replace(_BASE_TAG, f'<base href="{base}">', 1)
+    html = index.read_text(encoding='utf-8').replace(_BASE_TAG, f'<base href="{escape(base, quote=True)}">', 1)
     html = _ASSET_LINK.sub(rf'\1v/{assets_version()}/\2', html)
     headers = {'Cache-Control': 'no-cache', 'Content-Security-Policy': CONTENT_SECURITY_POLICY,
                'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin'}

@@ -47,6 +47,7 @@ from nni.common.hpo_utils import (
 from nni.tuner import Tuner
 from nni.utils import OptimizeMode, extract_scalar_reward
 
+from ._tpe_joint import suggest_group
 from .random_tuner import _load_records, _try_format, make_rng
 from .validators import TpeArguments, TpeClassArgsValidator, _check_arguments
 
@@ -167,6 +168,7 @@ class TpeTuner(Tuner):
         self._params: dict[Any, FormattedParameters] = {}  # every generated set, by parameter id
         self._running: dict[Any, FormattedParameters] = {}  # generated, no result and not ended yet
         self._finished: dict[Any, float] = {}  # ids whose loss is in the history
+        self._observed: dict[Any, FormattedParameters] = {}  # parameters of the ids in _finished
         self._history: dict[ParameterKey, _KeyHistory] = {}
         self._pending_import: list[dict[str, Any]] = []
         # trial_end() comes from the dispatcher's assessor thread, the rest from its main thread.
@@ -207,7 +209,7 @@ class TpeTuner(Tuner):
                     "TpeTuner: update_search_space() must be called before generating parameters"
                 )
             space, dedup = self._space, self._dedup
-            histories = self._histories(space)
+            histories = None if self.args.multivariate else self._histories(space)
             params = self._suggest(space, histories)
             if dedup.can_repeat and dedup.is_duplicate(params):
                 params = self._redraw(space, histories, dedup)
@@ -296,6 +298,7 @@ class TpeTuner(Tuner):
             for key, value in formatted.items():
                 self._history.setdefault(key, _KeyHistory()).add(parameter_id, value, loss)
         self._finished[parameter_id] = loss
+        self._observed.setdefault(parameter_id, formatted)
 
     def _histories(
         self, space: FormattedSearchSpace
@@ -327,8 +330,10 @@ class TpeTuner(Tuner):
     def _suggest(
         self,
         space: FormattedSearchSpace,
-        histories: dict[ParameterKey, tuple[np.ndarray, np.ndarray, int]],
+        histories: dict[ParameterKey, tuple[np.ndarray, np.ndarray, int]] | None,
     ) -> FormattedParameters:
+        if histories is None:
+            return self._suggest_jointly(space)
         params: FormattedParameters = {}
         for key, spec in space.items():
             if spec.is_activated_in(params):
@@ -339,10 +344,36 @@ class TpeTuner(Tuner):
                     params[key] = self._suggest_one(spec, values, losses)
         return params
 
+    def _suggest_jointly(self, space: FormattedSearchSpace) -> FormattedParameters:
+        # Groups of parameters active together, parents' groups first; each is modelled jointly
+        # from the trials in which it was active (see _tpe_joint).
+        rows = [(self._observed[i], loss, True) for i, loss in self._finished.items()]
+        if self._liar.kind is not None and self._running:
+            lie = self._liar.lie()
+            rows += [(params, lie, False) for params in self._running.values()]
+        params: FormattedParameters = {}
+        for condition, specs in _groups(space):
+            if condition and params.get(condition[:-1]) != condition[-1]:
+                continue
+            keys = [spec.key for spec in specs]
+            active = [row for row in rows if all(key in row[0] for key in keys)]
+            points = np.array([[row[0][key] for key in keys] for row in active], dtype=float).reshape(-1, len(keys))
+            losses = np.array([row[1] for row in active], dtype=float)
+            keep = _fits(specs, points)
+            points, losses = points[keep], losses[keep]
+            real = sum(1 for row, ok in zip(active, keep, strict=True) if ok and row[2] and math.isfinite(row[1]))
+            if real < self.args.n_startup_jobs or real == 0:
+                for spec in specs:
+                    params[spec.key] = sample_spec(spec, self._rng)
+            else:
+                for spec, value in zip(specs, suggest_group(specs, points, losses, self.args, self._rng), strict=True):
+                    params[spec.key] = value
+        return params
+
     def _redraw(
         self,
         space: FormattedSearchSpace,
-        histories: dict[ParameterKey, tuple[np.ndarray, np.ndarray, int]],
+        histories: dict[ParameterKey, tuple[np.ndarray, np.ndarray, int]] | None,
         dedup: Deduplicator,
     ) -> FormattedParameters:
         # TPE's own candidates first (they are random too), then plain random draws; whatever is
@@ -419,6 +450,28 @@ class TpeTuner(Tuner):
         # The truncation to bounds rescales each mixture by a constant, which cannot change the argmax.
         score = _mixture_logpdf(candidates, good) - _mixture_logpdf(candidates, bad)
         return float(candidates[int(np.argmax(score))])
+
+
+def _groups(space: FormattedSearchSpace) -> list[tuple[ParameterKey, list[ParameterSpec]]]:
+    """Parameters grouped by the option that activates them (``()`` for the top level), in order."""
+    groups: dict[ParameterKey, list[ParameterSpec]] = {}
+    for key, spec in space.items():
+        groups.setdefault(key[:-1] if spec.is_nested() else (), []).append(spec)
+    return list(groups.items())
+
+
+def _fits(specs: list[ParameterSpec], points: np.ndarray) -> np.ndarray:
+    """Rows whose values this group's specs can hold (history may predate a space update)."""
+    keep = np.ones(len(points), dtype=bool)
+    for j, spec in enumerate(specs):
+        column = points[:, j]
+        if spec.categorical:
+            keep &= (column >= 0) & (column < (spec.size or 0)) & (column == np.floor(column))
+        else:
+            keep &= np.isfinite(column)
+            if not spec.normal_distributed and spec.low is not None and spec.high is not None:
+                np.clip(column, spec.low, spec.high, out=column)
+    return keep
 
 
 def _fit_to_spec(

@@ -44,6 +44,9 @@ class TpeArguments(NamedTuple):
         Weight of the search space's prior in each density.
     gamma
         Share of "good" observations: ``ceil(gamma * sqrt(n))``, at most ``linear_forgetting``.
+    multivariate
+        Model the parameters that are active together jointly (ours; the default) instead of each
+        on its own as NNI does (``False``).
     """
 
     constant_liar_type: Literal['best', 'worst', 'mean'] | None = "worst"
@@ -52,6 +55,7 @@ class TpeArguments(NamedTuple):
     linear_forgetting: int = 25
     prior_weight: float = 1.0
     gamma: float = 0.25
+    multivariate: bool = True
 
 
 def _check_arguments(args: TpeArguments) -> TpeArguments:
@@ -72,6 +76,8 @@ def _check_arguments(args: TpeArguments) -> TpeArguments:
         raise ValueError(f"tpe_args.prior_weight must be a number > 0, got {args.prior_weight!r}")
     if not _is_number(args.gamma) or not 0 < args.gamma <= 1:
         raise ValueError(f"tpe_args.gamma must be a number in (0, 1], got {args.gamma!r}")
+    if not isinstance(args.multivariate, bool):
+        raise ValueError(f"tpe_args.multivariate must be true or false, got {args.multivariate!r}")
     return args
 
 

@@ -24,6 +24,7 @@ import os
 import shutil
 import sqlite3
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def add_parsers(sub: Any) -> None:
     load.set_defaults(func=cmd_experiment_load)
 
 
-def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
+def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str, skip: frozenset[str] = frozenset()) -> None:
     for current, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         base = Path(current)
@@ -69,7 +70,7 @@ def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
             archive.writestr(inside + '/', '')  # keep empty folders (e.g. checkpoint/)
         for filename in sorted(filenames):
             path = base / filename
-            if path.is_file():
+            if path.is_file() and f'{relative}/{filename}' not in skip:
                 archive.write(path, f'{inside}/{filename}')
 
 
@@ -113,7 +114,8 @@ def save_archive(exp_id: str, destination: Path, save_code: bool) -> Path:
     if save_code and (not code_dir or not Path(code_dir).is_dir()):
         raise CliError(f'Trial code directory {code_dir} does not exist, cannot save it.')
     with zipfile.ZipFile(partial, 'w', zipfile.ZIP_DEFLATED) as archive:
-        _add_tree(archive, root, 'experiment')
+        # db/token is the secret of the last manager run; a resumed manager writes a new one
+        _add_tree(archive, root, 'experiment', skip=frozenset({'db/token'}))
         archive.writestr('nnictl/.experiment', json.dumps(entry, indent=4))
         if (root / 'log').is_dir():
             _add_tree(archive, root / 'log', f'nnictl/{exp_id}/log')
@@ -161,7 +163,7 @@ def _extract(archive: zipfile.ZipFile, prefix: str, destination: Path) -> list[s
     return top
 
 
-def _path_replacer(old_root: str, new_root: str, old_workdir: str, new_workdir: str) -> Any:
+def _path_replacer(old_root: str, new_root: str, old_workdir: str, new_workdir: str) -> Callable[[str], str]:
     def replace(value: str) -> str:
         for old, new in ((old_root, new_root), (old_workdir, new_workdir)):
             if not old:

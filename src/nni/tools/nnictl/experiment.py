@@ -230,8 +230,9 @@ def _platform(ref: ExperimentRef) -> str | None:
 
 def delete_experiment(ref: ExperimentRef) -> None:
     """Remove the experiment's folder (db, logs, trials, checkpoints, rewritten code) and its manifest entry."""
-    if _platform(ref) not in (None, 'local'):
-        warning(f'Experiment {ref.id} ran on platform {_platform(ref)}: its files on remote machines are not removed.')
+    platform = _platform(ref)
+    if platform not in (None, 'local'):
+        warning(f'Experiment {ref.id} ran on platform {platform}: its files on remote machines are not removed.')
     root = ref.root
     if root.exists() or root.is_symlink():
         info(f'removing folder {root}')

@@ -92,8 +92,9 @@ function renderReachability() {
 }
 
 async function askToken(reason) {
+  const folder = live.state && live.state.profile.logDir ? live.state.profile.logDir : '<experiment folder>';
   return promptDialog('Experiment token needed',
-    `${reason}. Paste the token from <experiment folder>/db/token on the machine that runs the experiment; `
+    `${reason}. Paste the token from ${folder}/db/token on the machine that runs the experiment; `
     + 'it is kept for this browser tab only.', { password: true, confirmLabel: 'Use token' });
 }
 

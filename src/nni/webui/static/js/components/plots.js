@@ -12,6 +12,9 @@ import {
 } from './chart.js';
 
 const FRAME = { left: 64, top: 16, right: 20, bottom: 44 };
+/** Distinct colours for a handful of compared trials. */
+export const PALETTE = ['#2557d6', '#e0631b', '#1a9b5b', '#c2338a', '#7a52c7', '#b8900c', '#0f93a8', '#d33a2c',
+  '#5b6b85', '#6fae2f'];
 const BUCKETS = 24;
 
 function metricOf(trial, index) {
@@ -223,9 +226,12 @@ export class MetricPlot extends BasePlot {
       byStatus.get(key).push(x, y);
     }
     for (const [status, coords] of byStatus) {
-      ctx.fillStyle = status === 'faint' ? colors.grid : (colors.status[status] || colors.muted);
+      // behind the best-so-far line every trial is a quiet grey mark
+      ctx.globalAlpha = status === 'faint' ? 0.35 : 1;
+      ctx.fillStyle = status === 'faint' ? colors.muted : (colors.status[status] || colors.muted);
       fillDots(ctx, coords, radius);
     }
+    ctx.globalAlpha = 1;
     if (best) this.drawBest(ctx, withMetric, xScale, yScale, colors, frame);
     const selected = view.selected;
     if (selected && selected.size) {
@@ -649,13 +655,21 @@ export class IntermediatePlot extends BasePlot {
       }
       ctx.stroke();
     };
-    paint(buckets[BUCKETS], `rgba(138,148,166,${many ? 0.2 : 0.5})`, 1);
-    for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.3 : 0.8), 1.3);
-    paint(buckets[BUCKETS + 1], colors.status.RUNNING, 1.8);
+    if (view.palette) {
+      // comparing a few trials: one distinct colour each, matching the legend the caller shows
+      lines.forEach((line) => {
+        const index = view.trials.indexOf(line.trial);
+        paint([line.coords], PALETTE[index % PALETTE.length], 2);
+      });
+    } else {
+      paint(buckets[BUCKETS], `rgba(138,148,166,${many ? 0.2 : 0.5})`, 1);
+      for (let b = 0; b < BUCKETS; b += 1) paint(buckets[b], rampColor((b + 0.5) / BUCKETS, many ? 0.3 : 0.8), 1.3);
+      paint(buckets[BUCKETS + 1], colors.status.RUNNING, 1.8);
+    }
     const highlight = new Set(view.selected || []);
     const emphasised = lines.filter((l) => highlight.has(l.trial.id) || lines.length <= 20);
     paint(lines.filter((l) => highlight.has(l.trial.id)).map((l) => l.coords), colors.fg, 2.5);
-    if (emphasised.length <= 20) {
+    if (emphasised.length <= 20 && !view.palette) {
       // few lines: mark each report so single values are visible too
       ctx.fillStyle = colors.fg;
       ctx.beginPath();

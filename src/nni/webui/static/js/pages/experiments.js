@@ -51,7 +51,7 @@ export function mount(container) {
         h('td.mono', entry.id),
         h('td', entry.experimentName || ''),
         h('td', h('span.pill.small', { class: statusClass(entry.status) }, entry.status || '')),
-        h('td', entry.port ? String(entry.port) : ''),
+        h('td', entry.port && entry.status !== 'STOPPED' ? String(entry.port) : ''),
         h('td', entry.platform || ''),
         h('td', time(entry.startTime)),
         h('td', typeof entry.endTime === 'number' ? time(entry.endTime) : ''),

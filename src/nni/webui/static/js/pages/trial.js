@@ -17,7 +17,7 @@ export function mount(container, args) {
   const id = args[0] || '';
   let trial = null;
   let marker = null;
-  let activeFile = 'stdout';
+  let activeFile = null; // chosen on the first listing: the first standard file with content
   let plot = null;
 
   const title = h('h1', 'Trial ', h('span.mono', id));
@@ -115,6 +115,11 @@ export function mount(container, args) {
       files = [];
     }
     const present = new Set(files.map((f) => f.name));
+    if (activeFile === null) {
+      const sizes = new Map(files.map((f) => [f.name, f.size]));
+      const first = STANDARD_FILES.find(([, file]) => sizes.get(file) > 0) || STANDARD_FILES[0];
+      activeFile = first[0];
+    }
     setChildren(fileTabs, STANDARD_FILES.map(([name, file]) => h('button.tab', {
       type: 'button', role: 'tab', class: name === activeFile ? 'on' : '', 'aria-selected': String(name === activeFile),
       dataset: { file: name }, disabled: !present.has(file),
@@ -133,6 +138,7 @@ export function mount(container, args) {
   }
 
   async function renderFileBody(present) {
+    if (!activeFile) return;
     const file = STANDARD_FILES.find(([name]) => name === activeFile)[1];
     if (!present.has(file)) {
       setText(fileBody, '');

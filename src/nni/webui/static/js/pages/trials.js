@@ -7,7 +7,9 @@ import {
   ACTIVE_TRIAL, duration, num, statusClass, statusLabel, time, trialMillis, value as fmtValue,
 } from '../format.js';
 import { live } from '../live.js';
-import { DurationPlot, IntermediatePlot, MetricPlot, ParallelPlot, ParetoPlot, statusLegend } from '../components/plots.js';
+import {
+  DurationPlot, IntermediatePlot, MetricPlot, PALETTE, ParallelPlot, ParetoPlot, statusLegend,
+} from '../components/plots.js';
 import { VirtualTable } from '../components/table.js';
 
 const TABS = [
@@ -456,9 +458,14 @@ export function mount(container) {
       const rows = [['Status', (t) => statusLabel(t.status)], ['Duration', (t) => duration(trialMillis({ start: t.startTime, end: t.endTime, status: t.status }) / 1000)]];
       for (const key of page.metricKeys) rows.push([key === 'default' ? 'Metric' : key, (t) => (t.metric ? num(t.metric[key]) : '')]);
       for (const name of page.paramNames) rows.push([name, (t) => fmtValue(t.params[name])]);
+      const swatch = (i) => {
+        const mark = h('span.swatch');
+        mark.style.background = PALETTE[i % PALETTE.length];
+        return mark;
+      };
       const table = h('table.kv.compare-table',
-        h('thead', h('tr', h('th', ''), trials.map((t) => h('th', h('a.mono', { href: `#/trial/${encodeURIComponent(t.trialJobId)}` },
-          `#${t.sequenceId} ${t.trialJobId}`))))),
+        h('thead', h('tr', h('th', ''), trials.map((t, i) => h('th', swatch(i), ' ',
+          h('a.mono', { href: `#/trial/${encodeURIComponent(t.trialJobId)}` }, `#${t.sequenceId} ${t.trialJobId}`))))),
         h('tbody', rows.map(([label, get]) => {
           const values = trials.map(get);
           const differs = new Set(values).size > 1;
@@ -471,7 +478,7 @@ export function mount(container) {
       const byId = new Map((digest ? digest.trials : []).map((t) => [t.id, t]));
       const subset = trials.map((t) => byId.get(t.trialJobId)).filter(Boolean);
       const view = makeView();
-      chart.update({ ...view, trials: subset, selected: new Set(), topN: 0 });
+      chart.update({ ...view, trials: subset, selected: new Set(), topN: 0, palette: true });
     } catch (error) {
       setChildren(body, h('p.error-text', `Cannot compare: ${error.message}`));
     }
