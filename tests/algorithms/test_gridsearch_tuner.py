@@ -5,12 +5,11 @@ import math
 from typing import Any
 
 import pytest
+from test_hpo_tuners import EVERY_TYPE, _check_every_type
 
 from nni._errors import NoMoreTrialError
 from nni.algorithms.hpo.gridsearch_tuner import GridSearchTuner
 from nni.algorithms.hpo.registry import create_algorithm, validate_algorithm_config
-
-from test_hpo_tuners import EVERY_TYPE, _check_every_type
 
 
 def _grid(space: dict[str, Any], count: int | None = None) -> list[dict[str, Any]]:

@@ -457,6 +457,7 @@ def test_platform_clean(nnictl, tmp_path):
     assert result.out.endswith('INFO: do you want to continue?[y/N]:')
 
 
+@pytest.mark.slow
 def test_console_script_runs(nni_env):
     from .conftest import run_console
 

@@ -9,16 +9,18 @@ highest good/bad density ratio wins, as in plain TPE.
 
 Per parameter type, in the formatted (internal) space:
 
-* numbers: a normal kernel truncated to the bounds (the uniform family; log space for log types),
-  its width shrinking with the number of observations like a kernel density estimate's
-  (``n ** (-1 / (d + 4))``); q types are rounded to their grid before scoring, so candidates that
-  would give the same value are not scored as if they differed;
+* numbers: a normal kernel truncated to the bounds (the uniform family; log space for log types)
+  whose width is the larger gap to the observation's neighbours in that dimension (the adaptive
+  Parzen rule of the TPE paper), clipped to [range / min(100, n + 2), range]; q types are rounded
+  to their grid before scoring, so candidates that would give the same value are not scored as if
+  they differed;
 * ``randint``: the same on the option index, rounded (its values are ordered integers);
-* ``choice``: each observation keeps its own option with a fixed extra weight, other options
-  share the rest.
+* ``choice``: each observation puts almost all its weight on its own option; the prior's
+  weight, shared by all observations, is spread over every option.
 
 The search space's prior is one more component of both mixtures (``prior_weight``), so neither
-density is ever zero.
+density is ever zero. The "good" group is the best ``max(ceil(gamma * sqrt(n)), ceil(n / 10))``
+observations (at most ``linear_forgetting``).
 """
 
 from __future__ import annotations
@@ -37,10 +39,7 @@ __all__ = ["suggest_group"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 # Kernel width, as a share of a parameter's range, for one observation in one dimension.
-import os as _os
-_BANDWIDTH = float(_os.environ.get("TPE_BW", "0.2"))
-# No kernel narrower than this share of the range (keeps densities finite on repeated values).
-_MIN_BANDWIDTH = 0.01
+_MIN_GOOD_SHARE = 0.1
 
 
 class _Dim:
@@ -169,8 +168,11 @@ class _Mixture:
             prior += _prior_log_pdf(dim, column)
         total += self.log_weights[None, :-1]
         stacked = np.concatenate([total, (prior + self.log_weights[-1])[:, None]], axis=1)
+        stacked[~np.isfinite(stacked)] = -np.inf  # e.g. a qlognormal candidate rounded to 0 (log: -inf)
         peak = stacked.max(axis=1)
-        return peak + np.log(np.exp(stacked - peak[:, None]).sum(axis=1))
+        peak[~np.isfinite(peak)] = 0.0
+        with np.errstate(divide="ignore"):
+            return peak + np.log(np.exp(stacked - peak[:, None]).sum(axis=1))
 
 
 def _adaptive_widths(values: np.ndarray, dim: _Dim, count: int) -> np.ndarray:
@@ -262,18 +264,18 @@ def suggest_group(
     dims = [_Dim(spec) for spec in specs]
     count = len(losses)
     finite = int(np.count_nonzero(np.isfinite(losses)))
-    import os
-    mode = os.environ.get("TPE_SPLIT", "sqrt")
-    if mode == "sqrt" or (os.environ.get("TPE_CAT_SQRT") and all(d.categorical for d in dims)):
-        n_good = max(1, min(math.ceil(args.gamma * math.sqrt(count)), args.linear_forgetting, finite))
-    else:
-        n_good = max(1, min(math.ceil(float(mode) * count), args.linear_forgetting, finite))
+    # At least a tenth of the observations are "good": NNI's ceil(gamma * sqrt(n)) alone keeps only
+    # 3 of 100, and a joint model of several parameters needs more points to place its kernels.
+    wanted = max(math.ceil(args.gamma * math.sqrt(count)), math.ceil(_MIN_GOOD_SHARE * count))
+    n_good = max(1, min(wanted, args.linear_forgetting, finite))
     order = np.argsort(losses, kind="stable")
     is_good = np.zeros(count, dtype=bool)
     is_good[order[:n_good]] = True
     good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight)
     bad = _Mixture(dims, points[~is_good], _weights(int((~is_good).sum()), args.linear_forgetting), args.prior_weight)
     candidates = good.sample(args.n_ei_candidates, rng)
-    score = good.log_pdf(candidates) - bad.log_pdf(candidates)
+    with np.errstate(invalid="ignore"):
+        score = good.log_pdf(candidates) - bad.log_pdf(candidates)
+    score[~np.isfinite(score)] = -np.inf  # never prefer a candidate whose densities are undefined
     best = candidates[int(np.argmax(score))]
     return [int(value) if spec.categorical else float(value) for spec, value in zip(specs, best, strict=True)]

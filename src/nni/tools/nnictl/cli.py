@@ -98,6 +98,8 @@ class _ConsoleHandler(logging.Handler):
             else:
                 line = f'[{stamp}] {text}'
             print(line, file=sys.stdout, flush=True)
+        except BrokenPipeError:
+            pass  # `nnictl create ... | head`: the reader is gone, the command goes on quietly
         except Exception:  # noqa: BLE001 - logging must never break the command
             self.handleError(record)
 
@@ -159,6 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         _report(exc)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader of our output went away (`nnictl trial ls | head`): no traceback, and no second
+        # error when the interpreter flushes stdout at exit.
+        _silence_stdout()
+        return 1
     except KeyboardInterrupt:
         print()
         return 130
@@ -169,3 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         nni_logger.removeHandler(handler)
         nni_logger.setLevel(level)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -96,8 +96,7 @@ def load_config(path: str) -> Any:
         raise LaunchError(message) from None
     except (OSError, UnicodeDecodeError) as error:
         raise LaunchError(f'Cannot read {config_path}: {error}') from None
-    if legacy:
-        _warn_legacy(canonical)
+    # a converted v1 file is reported by ExperimentConfig.load() itself (with the v2 equivalent)
     if getattr(canonical, 'experiment_type', 'hpo') != 'hpo':
         raise LaunchError('Non-HPO experiment cannot be created with nnictl.')
     return config
@@ -111,16 +110,6 @@ def _is_legacy(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - load() reports unreadable files with a better message
         return False
     return isinstance(data, dict) and 'trainingServicePlatform' in data
-
-
-def _warn_legacy(canonical: Any) -> None:
-    import yaml
-
-    _logger.warning('You are using legacy config file, please update it to latest format:')
-    print('=' * 80)
-    print(yaml.safe_dump(canonical._to_json(), sort_keys=False).rstrip())
-    print('=' * 80)
-    print('Reference: https://nni.readthedocs.io/en/stable/reference/experiment_config.html')
 
 
 def _check_port(port: int) -> None:
