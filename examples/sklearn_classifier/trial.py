@@ -6,10 +6,11 @@ mode: default parameters, results logged).
 
 import logging
 
-import nni
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.svm import SVC
+
+import nni
 
 logger = logging.getLogger('sklearn_classifier')
 

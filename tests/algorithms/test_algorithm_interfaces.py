@@ -44,7 +44,8 @@ def test_base_modules_import_only_the_stdlib() -> None:
     "module",
     ["nni.tuner", "nni.assessor", "nni.utils", "nni.common.hpo_utils.validation", "nni.common.hpo_utils.formatting",
      "nni.common.hpo_utils.dedup", "nni.algorithms.hpo.random_tuner", "nni.algorithms.hpo.tpe_tuner",
-     "nni.algorithms.hpo.registry"],
+     "nni.algorithms.hpo.registry", "nni.algorithms.hpo.evolution_tuner", "nni.algorithms.hpo.hyperopt_tuner",
+     "nni.algorithms.hpo.gridsearch_tuner", "nni.algorithms.hpo.batch_tuner"],
 )  # fmt: skip
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

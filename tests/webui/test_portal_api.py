@@ -237,3 +237,15 @@ def test_static_modules_resolve_and_never_write_markup() -> None:
     for target in re.findall(r'(?:href|src)="((?:css|js)/[^"]+|favicon\.svg)"', index):
         assert (STATIC / target).is_file(), f'index.html links missing {target}'
     assert '<script>' not in index and 'style=' not in index  # the CSP allows neither
+
+
+def test_sort_keeps_trial_order_among_ties() -> None:
+    def row(seq: int, value: float | None) -> portal_api.TrialRow:
+        metric = None if value is None else {'default': value}
+        return portal_api.TrialRow(f't{seq}', seq, 'SUCCEEDED', None, None, None, {}, {}, metric, '', (), None)
+
+    rows = [row(0, 0.5), row(1, 0.9), row(2, None), row(3, 0.9), row(4, 0.5)]
+    ordered = portal_api.sort_rows(rows, 'metric', descending=True)
+    assert [r.sequence_id for r in ordered] == [1, 3, 0, 4, 2]
+    ordered = portal_api.sort_rows(rows, 'metric', descending=False)
+    assert [r.sequence_id for r in ordered] == [0, 4, 1, 3, 2]

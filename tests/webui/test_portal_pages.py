@@ -31,6 +31,22 @@ def _row_texts(page: Any, column: int) -> list[str]:
             .map((row) => row.children[column].textContent)""", column)
 
 
+def _settled_texts(page: Any, column: int, check: Any, timeout: float = 10.0) -> list[str]:
+    """Cell texts of a column once ``check`` accepts them: rows render a frame after data arrives."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = _row_texts(page, column)
+        if texts and check(texts):
+            return texts
+        if time.monotonic() > deadline:
+            raise AssertionError(f'column {column} never settled: {texts}')
+        page.wait_for_timeout(50)
+
+
+def _near(text: str, value: float) -> bool:
+    return bool(text) and abs(float(text) - value) <= 1e-6 * max(1.0, abs(value))
+
+
 def test_every_page_loads_without_console_errors(page: Any, viewed: ManagerProcess) -> None:
     expect = _expect()
     page.goto(viewed.url)
@@ -74,25 +90,27 @@ def test_table_sorts_and_filters(page: Any, viewed: ManagerProcess) -> None:
     expect(page.locator('.vt-th.desc')).to_have_text('Metric')
     best = viewed.request('GET', 'trial-jobs?sort=metric&order=desc&limit=1')['trials'][0]
     expect(page.locator('.vt-row:not([hidden])').first).to_contain_text(best['trialJobId'])
-    values = [float(text) for text in _row_texts(page, metric_column) if text]
+    texts = _settled_texts(page, metric_column, lambda texts: _near(texts[0], best['metric']['default']))
+    values = [float(text) for text in texts if text]
     assert values == sorted(values, reverse=True)
 
     page.click('.vt-th:has-text("Metric")')
     expect(page.locator('.vt-th.asc')).to_have_text('Metric')
-    values = [float(text) for text in _row_texts(page, metric_column) if text]
+    texts = _settled_texts(page, metric_column, lambda texts: not _near(texts[0], best['metric']['default']))
+    values = [float(text) for text in texts if text]
     assert values == sorted(values)
 
     page.click('.chip[data-status="FAILED"]')
     failed = viewed.request('GET', 'trial-jobs?status=FAILED')
     expect(page.locator('.count')).to_have_text(f'{len(failed)} of 40 trials')
-    assert set(_row_texts(page, 3)) == {'Failed'}
+    assert set(_settled_texts(page, 3, lambda texts: len(texts) == len(failed))) == {'Failed'}
     page.click('.chip:has-text("All")')
 
     page.fill('input.search', 'optimizer=adam')
     adam = viewed.request('GET', 'trial-jobs?search=optimizer%3Dadam&limit=1')['total']
     expect(page.locator('.count')).to_have_text(f'{adam} of 40 trials')
     column = 6 + 3 + 2  # after the metric columns (default, loss, latency): learning_rate, batch_size, optimizer
-    assert set(_row_texts(page, column)) == {'adam'}
+    assert set(_settled_texts(page, column, lambda texts: len(texts) == adam)) == {'adam'}
 
 
 def test_compare_selected_trials(page: Any, viewed: ManagerProcess) -> None:

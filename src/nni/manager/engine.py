@@ -901,6 +901,11 @@ class Engine:
                 self.dispatcher.failed = True
             self._on_dispatcher_command(code, content)
 
+    def trial_jobs_json(self, status: str | None = None) -> str:
+        """``GET /trial-jobs`` as JSON text, built from each record's cached encoding."""
+        return '[' + ','.join(record.to_json() for record in self.trials.values()
+                              if status is None or record.status == status) + ']'
+
     def trial_jobs(self, status: str | None = None) -> list[dict[str, Any]]:
         return [record.to_rest() for record in self.trials.values() if status is None or record.status == status]
 

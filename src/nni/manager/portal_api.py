@@ -365,8 +365,10 @@ def sort_rows(rows: Iterable[TrialRow], sort: str, descending: bool) -> list[Tri
             without.append(row)
         else:
             with_value.append((_sortable(value), row))
-    # the sequence id breaks ties so that paging through equal values is stable
-    with_value.sort(key=lambda item: (item[0], item[1].sequence_id or 0), reverse=descending)
+    # ties keep the trial order (earliest first, in either direction): Python's sort is stable,
+    # with reverse=True too, so order by sequence id first and then by value
+    with_value.sort(key=lambda item: item[1].sequence_id or 0)
+    with_value.sort(key=lambda item: item[0], reverse=descending)
     without.sort(key=lambda row: row.sequence_id or 0)
     return [row for _, row in with_value] + without
 

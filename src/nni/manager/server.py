@@ -141,7 +141,8 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
     async def list_trials(request: Request) -> Response:
         if portal_api.wants_paging(request):
             return await portal_api.paged_trial_jobs(request, portal_data)
-        return _json(engine.trial_jobs(request.query_params.get('status')))
+        body = engine.trial_jobs_json(request.query_params.get('status')).encode()
+        return Response(body, media_type='application/json', headers=_CORS_HEADERS)
 
     async def add_trial(request: Request) -> Response:
         sequence_id = engine.add_customized_trial(await _body_json(request))

@@ -61,6 +61,9 @@ class TrialRecord:
     final_metric: MetricRow | None = None
     # search index: lower-cased parameter text, for server-side filtering
     parameter_text: str = ''
+    # serialized to_rest() and the state it was made from: GET /trial-jobs of 10,000 trials
+    # joins cached strings instead of encoding every record again
+    _json_cache: tuple[tuple[Any, ...], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def first_parameter_record(self) -> str | None:
@@ -111,6 +114,14 @@ class TrialRecord:
                 self.parameter_indexes.add(index)
                 self.hyper_parameters.append(record)
                 self.parameter_text = ' '.join(self.hyper_parameters).lower()
+
+    def to_json(self) -> str:
+        """:meth:`to_rest` as JSON text, cached until the record changes."""
+        key = (self.status, len(self.hyper_parameters), self.sequence_id, self.log_path, self.submit_time,
+               self.start_time, self.end_time, self.message, self.environment_id, id(self.final_metric))
+        if self._json_cache is None or self._json_cache[0] != key:
+            self._json_cache = (key, json.dumps(self.to_rest(), separators=(',', ':')))
+        return self._json_cache[1]
 
     def to_rest(self) -> dict[str, Any]:
         """The ``TrialJobInfo`` JSON shape."""

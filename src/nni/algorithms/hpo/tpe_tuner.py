@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import threading
+from itertools import islice
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -169,6 +170,8 @@ class TpeTuner(Tuner):
         self._running: dict[Any, FormattedParameters] = {}  # generated, no result and not ended yet
         self._finished: dict[Any, float] = {}  # ids whose loss is in the history
         self._observed: dict[Any, FormattedParameters] = {}  # parameters of the ids in _finished
+        # Per parameter group (tuple of keys): rows of _finished already turned into arrays.
+        self._rows: dict[tuple[ParameterKey, ...], tuple[int, np.ndarray, np.ndarray]] = {}
         self._history: dict[ParameterKey, _KeyHistory] = {}
         self._pending_import: list[dict[str, Any]] = []
         # trial_end() comes from the dispatcher's assessor thread, the rest from its main thread.
@@ -291,6 +294,7 @@ class TpeTuner(Tuner):
 
     def _record(self, parameter_id: Any, formatted: FormattedParameters, loss: float) -> None:
         if parameter_id in self._finished:
+            self._rows.clear()  # a loss changed in the middle: rebuild the arrays
             for key in formatted:
                 if key in self._history:
                     self._history[key].replace(parameter_id, loss)
@@ -347,21 +351,24 @@ class TpeTuner(Tuner):
     def _suggest_jointly(self, space: FormattedSearchSpace) -> FormattedParameters:
         # Groups of parameters active together, parents' groups first; each is modelled jointly
         # from the trials in which it was active (see _tpe_joint).
-        rows = [(self._observed[i], loss, True) for i, loss in self._finished.items()]
+        lies: list[FormattedParameters] = []
+        lie = 0.0
         if self._liar.kind is not None and self._running:
             lie = self._liar.lie()
-            rows += [(params, lie, False) for params in self._running.values()]
+            lies = list(self._running.values())
         params: FormattedParameters = {}
         for condition, specs in _groups(space):
             if condition and params.get(condition[:-1]) != condition[-1]:
                 continue
-            keys = [spec.key for spec in specs]
-            active = [row for row in rows if all(key in row[0] for key in keys)]
-            points = np.array([[row[0][key] for key in keys] for row in active], dtype=float).reshape(-1, len(keys))
-            losses = np.array([row[1] for row in active], dtype=float)
+            keys = tuple(spec.key for spec in specs)
+            points, losses = self._group_rows(keys)
+            real = int(np.count_nonzero(np.isfinite(losses) & _fits(specs, points)))
+            pending = [[p[key] for key in keys] for p in lies if all(key in p for key in keys)]
+            if pending:
+                points = np.concatenate([points, np.asarray(pending, dtype=float)])
+                losses = np.concatenate([losses, np.full(len(pending), lie)])
             keep = _fits(specs, points)
-            points, losses = points[keep], losses[keep]
-            real = sum(1 for row, ok in zip(active, keep, strict=True) if ok and row[2] and math.isfinite(row[1]))
+            points, losses = _clip_to_specs(specs, points[keep]), losses[keep]
             if real < self.args.n_startup_jobs or real == 0:
                 for spec in specs:
                     params[spec.key] = sample_spec(spec, self._rng)
@@ -369,6 +376,22 @@ class TpeTuner(Tuner):
                 for spec, value in zip(specs, suggest_group(specs, points, losses, self.args, self._rng), strict=True):
                     params[spec.key] = value
         return params
+
+    def _group_rows(self, keys: tuple[ParameterKey, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Values (one row per finished trial in which the group was active) and losses, oldest first."""
+        done, points, losses = self._rows.get(keys, (0, np.empty((0, len(keys))), np.empty(0)))
+        if done < len(self._finished):
+            new_points, new_losses = [], []
+            for parameter_id, loss in islice(self._finished.items(), done, None):
+                formatted = self._observed[parameter_id]
+                if all(key in formatted for key in keys):
+                    new_points.append([formatted[key] for key in keys])
+                    new_losses.append(loss)
+            if new_points:
+                points = np.concatenate([points, np.asarray(new_points, dtype=float)])
+                losses = np.concatenate([losses, np.asarray(new_losses, dtype=float)])
+            self._rows[keys] = (len(self._finished), points, losses)
+        return points, losses
 
     def _redraw(
         self,
@@ -469,9 +492,15 @@ def _fits(specs: list[ParameterSpec], points: np.ndarray) -> np.ndarray:
             keep &= (column >= 0) & (column < (spec.size or 0)) & (column == np.floor(column))
         else:
             keep &= np.isfinite(column)
-            if not spec.normal_distributed and spec.low is not None and spec.high is not None:
-                np.clip(column, spec.low, spec.high, out=column)
     return keep
+
+
+def _clip_to_specs(specs: list[ParameterSpec], points: np.ndarray) -> np.ndarray:
+    # Imported values may lie outside the bounds; the kernels must not.
+    for j, spec in enumerate(specs):
+        if not spec.categorical and not spec.normal_distributed and spec.low is not None and spec.high is not None:
+            points[:, j] = np.clip(points[:, j], spec.low, spec.high)
+    return points
 
 
 def _fit_to_spec(
