@@ -135,7 +135,8 @@ def get_algorithm_meta(name: str, kind: str | None = None) -> dict[str, Any] | N
         names = [meta["builtinName"], meta["alias"]]
         if any(n and n.lower() == wanted for n in names) and (kind is None or _kind_matches(meta, kind)):
             return {**meta, "classArgs": dict(meta["classArgs"])}
-    return None
+    # algorithms registered with `nnictl algo register` are used by name like builtins
+    return importlib.import_module("nni.tools.nnictl.algo_registry").find_registered_algorithm(name, kind)
 
 
 def is_available(meta: Mapping[str, Any]) -> bool:
