@@ -427,8 +427,11 @@ class Engine:
             self.dispatcher = Dispatcher(tuner_config, self.params.get('assessor'), self._from_dispatcher_thread,
                                          first_parameter_id, include_intermediate)
         self._set_status('RUNNING')
-        self.dispatcher.start()
         self.dispatcher.command('IN', json.dumps(self.params.get('searchSpace') or {}))
+        # Started on the next loop turn, after the answer to POST /experiment has been written:
+        # the tuner thread imports its libraries (numpy) and would otherwise compete for the GIL
+        # with that answer, which Experiment.start() waits for.
+        self._loop.call_soon(self.dispatcher.start)
         self._scheduler_task = self._loop.create_task(self._scheduler())
 
     def _make_training_service(self) -> TrainingService:

@@ -11,11 +11,11 @@ class, its import path and its arguments, but runs algorithms of its own, withou
 
 Anneal, as hyperopt describes it: start from the prior, then sample closer and closer to the best
 observations. Here each new configuration copies a parent picked among the best results (rank
-drawn from a geometric distribution, so the best one is picked most often but not always) and
-moves every parameter near the parent's value with a step that shrinks as results come in:
-``1 / (1 + 0.1 * n)`` of its range after ``n`` results. Choices are redrawn with that probability
-and kept otherwise. A parameter the parent lacks (another nested branch) is copied from the best
-result that has it.
+drawn from a geometric distribution, so the best one is picked 70% of the time) and moves every
+parameter near the parent's value with a step that shrinks as results come in: ``1 / (1 + 0.5 n)``
+of its range after ``n`` results. A choice changes with that probability (at least 10%) and is
+kept otherwise. A parameter the parent lacks (another nested branch) is copied from a good result
+that has it.
 
 Differences from NNI, all deliberate: no hyperopt dependency; ``constant_liar_type`` is read in
 loss terms (``'min'`` is always the optimistic lie, whatever ``optimize_mode``; NNI computed it
@@ -152,12 +152,16 @@ class HyperoptTuner(Tuner):
         self._engine.import_data(data)
 
 
-# Anneal's knobs. The step after n results is 1 / (1 + _SHRINK * n) of a parameter's range.
-_SHRINK = 0.1
+# Anneal's knobs (chosen with benchmarks/search_quality.py). The step after n results is
+# 1 / (1 + _SHRINK * n) of a parameter's range.
+_SHRINK = 0.5
 # Chance that the parent is the best result; otherwise the next best, and so on (geometric).
-_PICK_BEST = 0.4
+_PICK_BEST = 0.7
 _RETRIES = 8
 _RANDOM_RETRIES = 16
+# A choice changes with probability max(step, _CHOICE_FLOOR): a small step should not freeze a
+# choice (e.g. between nested sub-spaces) for good.
+_CHOICE_FLOOR = 0.1
 
 
 class _Anneal(Tuner):
@@ -263,7 +267,7 @@ class _Anneal(Tuner):
 
         def change(spec: ParameterSpec, value: Any) -> Any | None:
             if spec.categorical and spec.type != "randint":
-                return move(spec, value, scale, rng) if rng.random() < scale else None
+                return move(spec, value, scale, rng) if rng.random() < max(scale, _CHOICE_FLOOR) else None
             return move(spec, value, scale, rng, force=False)
 
         def donor(spec: ParameterSpec) -> Any | None:
