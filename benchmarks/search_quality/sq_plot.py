@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 STYLE = {"ours": "-", "nni": "--", "optuna": ":", "hyperopt": "-."}
 
@@ -39,6 +40,8 @@ def main(source: str, target: str) -> None:
     tuners = summary["tuners"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
     colors = plt.get_cmap("tab20")
+    # ours:TPE_legacy is ours:TPE under another name: draw TPE last so that it stays visible.
+    tuners = sorted(tuners, key=lambda t: t == "ours:TPE")
     for index, tuner in enumerate(tuners):
         family = tuner.split(":")[0]
         regrets = [summary["mean_regret"][str(b)].get(tuner) for b in budgets]
@@ -51,6 +54,7 @@ def main(source: str, target: str) -> None:
              title="Search quality, all problems, both modes")
     right.set(xscale="log", xlabel="evaluations", ylabel="mean rank (lower is better)", title="Mean rank")
     for axis in (left, right):
+        axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         axis.set_xticks(budgets)
         axis.set_xticklabels([str(b) for b in budgets])
     right.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))

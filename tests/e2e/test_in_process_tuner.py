@@ -88,3 +88,28 @@ def test_seed_style_script_with_keyword_arguments(tmp_path: Path, workdir, nni_h
 
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert 'RESULT True [30, 31, 32]' in result.stdout, result.stdout + result.stderr
+
+
+def test_seed_launch_script_with_hyperopt_tuner(workdir):
+    """NNI's launch-from-Python page: ``Experiment(tuner=HyperoptTuner('tpe'), training_service='local')``."""
+    from nni.algorithms.hpo.hyperopt_tuner import HyperoptTuner
+    from nni.experiment import Experiment
+
+    tuner = HyperoptTuner('tpe', optimize_mode='maximize')
+    experiment = Experiment(tuner=tuner, training_service='local')
+    experiment.config.experiment_name = 'test'
+    experiment.config.experiment_working_directory = str(workdir)
+    experiment.config.trial_concurrency = 2
+    experiment.config.max_trial_number = 5
+    experiment.config.search_space = {'x': {'_type': 'randint', '_value': [0, 10]},
+                                      'y': {'_type': 'choice', '_value': [0, 1, 2]}}
+    experiment.config.trial_command = f'{sys.executable} trial.py'
+    experiment.config.trial_code_directory = TRIAL_CODE
+    experiment.config.training_service.use_active_gpu = True
+    try:
+        assert experiment.run(port=free_port()) is True
+        results = experiment.export_data()
+        assert len(results) == 5
+        assert all(r.value == r.parameter['x'] * 10 + r.parameter['y'] for r in results)
+    finally:
+        experiment.stop()

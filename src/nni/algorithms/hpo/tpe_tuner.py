@@ -1,7 +1,8 @@
 """Tree-structured Parzen Estimator (builtin tuner ``TPE``).
 
-Bergstra et al., "Algorithms for Hyper-Parameter Optimization" (NIPS 2011). Each parameter of the
-flattened search space is modelled on its own: the observations of that parameter are split into a
+Bergstra et al., "Algorithms for Hyper-Parameter Optimization" (NIPS 2011). In NNI's form (here
+``multivariate=False``) each parameter of the flattened search space is modelled on its own: the
+observations of that parameter are split into a
 "good" group (the lowest losses) and a "bad" group, each group becomes a density (adaptive Parzen
 estimator for numbers, smoothed histogram for categories), and the next value is the candidate,
 drawn from the good density, with the highest good/bad density ratio (expected improvement).
@@ -10,8 +11,13 @@ Parallel trials: while some trials have no result yet, their parameters are adde
 with a made-up loss (the "constant liar"), so each suggestion is made from a model that already
 accounts for the pending ones instead of repeating the previous suggestion's reasoning.
 
-Differences from NNI's TPE, all deliberate:
+Differences from NNI's TPE, all deliberate (benchmarks/search_quality.py measured them):
 
+* by default the parameters that are active together are modelled jointly
+  (``tpe_args={"multivariate": True}``, see :mod:`._tpe_joint`): ``randint`` is treated as ordered,
+  q-types are rounded before candidates are scored, and the "good" group holds at least a tenth of
+  the observations. ``{"multivariate": False}`` gives NNI's independent per-parameter model;
+* ``n_startup_jobs`` defaults to 10 (NNI: 20);
 * failed (or early-stopped) trials are recorded with an infinitely bad loss, so they only ever
   count as "bad" observations and steer suggestions away from where trials fail;
 * only real results count towards ``n_startup_jobs`` (lies do not shorten the random warm-up);
