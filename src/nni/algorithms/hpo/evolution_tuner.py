@@ -38,11 +38,11 @@ from nni.common.hpo_utils import (
     sample_parameters,
     validate_search_space,
 )
-from nni.tuner import Tuner
-from nni.utils import OptimizeMode, extract_scalar_reward
+from nni.utils import OptimizeMode
 
 from ._local_moves import build_child, move
-from .random_tuner import _load_records, _try_format, make_rng
+from ._scored_history import ScoredHistoryTuner
+from .random_tuner import make_rng
 from .validators import EvolutionClassArgsValidator
 
 __all__ = ["EvolutionClassArgsValidator", "EvolutionTuner"]
@@ -58,7 +58,7 @@ _SMALLEST_STEP = 0.01
 _LARGEST_STEP = 0.3
 
 
-class EvolutionTuner(Tuner):
+class EvolutionTuner(ScoredHistoryTuner):
     """Evolutionary search: tournament selection and local mutation.
 
     Parameters
@@ -139,49 +139,12 @@ class EvolutionTuner(Tuner):
             self._running[parameter_id] = params
             return deformat_parameters(params, space)
 
-    def receive_trial_result(self, parameter_id: Any, parameters: Any, value: Any, **kwargs: Any) -> None:
-        """Add an evaluated configuration to the population (a number or a dict with ``"default"``)."""
-        loss = self._loss(extract_scalar_reward(value))
-        with self._lock:
-            formatted = self._running.pop(parameter_id, None)
-            if formatted is None and self._space is not None:
-                formatted = _try_format({"parameter": parameters}, self._space)
-                if formatted is not None and self._dedup is not None:
-                    self._dedup.add_history(formatted)
-            if formatted is not None:
-                self._add(formatted, loss)
+    _import_message = 'Imported %d trials into the population'
 
-    def trial_end(self, parameter_id: Any, success: bool, **kwargs: Any) -> None:
-        """Forget a trial that ended (a failed one never joins the population)."""
-        with self._lock:
-            self._running.pop(parameter_id, None)
-
-    def import_data(self, data: list[dict[str, Any]] | str) -> None:
-        """Add earlier trials ``{"parameter": ..., "value": ...}`` to the population."""
-        with self._lock:
-            if self._space is None or self._dedup is None:
-                _logger.warning("import_data before the search space is set: ignored")
-                return
-            count = 0
-            for record in _load_records(data):
-                try:
-                    loss = self._loss(extract_scalar_reward(record.get("value")))
-                except RuntimeError:
-                    continue
-                formatted = _try_format(record, self._space)
-                if formatted is None:
-                    continue
-                self._dedup.add_history(formatted)
-                self._add(formatted, loss)
-                self._random_left = max(self._random_left - 1, 0)
-                count += 1
-            _logger.info("Imported %d trials into the population", count)
+    def _after_import_record(self) -> None:
+        self._random_left = max(self._random_left - 1, 0)
 
     # -- internals ---------------------------------------------------------------------------------
-
-    def _loss(self, metric: float) -> float:
-        loss = float(metric) if self.optimize_mode is OptimizeMode.Minimize else -float(metric)
-        return loss if math.isfinite(loss) else math.inf
 
     def _add(self, formatted: FormattedParameters, loss: float) -> None:
         population = self._population

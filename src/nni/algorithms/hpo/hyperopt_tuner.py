@@ -27,7 +27,6 @@ falsy values); ``trial_end`` is honoured; a ``seed`` argument makes runs reprodu
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from typing import Any
 
@@ -42,10 +41,11 @@ from nni.common.hpo_utils import (
     validate_search_space,
 )
 from nni.tuner import Tuner
-from nni.utils import OptimizeMode, extract_scalar_reward
+from nni.utils import OptimizeMode
 
 from ._local_moves import build_child, move
-from .random_tuner import RandomTuner, _load_records, _try_format, make_rng
+from ._scored_history import ScoredHistoryTuner
+from .random_tuner import RandomTuner, make_rng
 from .tpe_tuner import TpeTuner
 from .validators import HyperoptClassArgsValidator
 
@@ -164,7 +164,7 @@ _RANDOM_RETRIES = 16
 _CHOICE_FLOOR = 0.1
 
 
-class _Anneal(Tuner):
+class _Anneal(ScoredHistoryTuner):
     """The annealing search of ``HyperoptTuner('anneal')`` (see the module docstring)."""
 
     def __init__(self, optimize_mode: OptimizeMode, seed: int | None) -> None:
@@ -212,43 +212,7 @@ class _Anneal(Tuner):
             self._running[parameter_id] = params
             return deformat_parameters(params, space)
 
-    def receive_trial_result(self, parameter_id: Any, parameters: Any, value: Any, **kwargs: Any) -> None:
-        loss = self._loss(extract_scalar_reward(value))
-        with self._lock:
-            formatted = self._running.pop(parameter_id, None)
-            if formatted is None and self._space is not None:
-                formatted = _try_format({"parameter": parameters}, self._space)
-                if formatted is not None and self._dedup is not None:
-                    self._dedup.add_history(formatted)
-            if formatted is not None:
-                self._add(formatted, loss)
-
-    def trial_end(self, parameter_id: Any, success: bool, **kwargs: Any) -> None:
-        with self._lock:
-            self._running.pop(parameter_id, None)
-
-    def import_data(self, data: list[dict[str, Any]] | str) -> None:
-        with self._lock:
-            if self._space is None or self._dedup is None:
-                _logger.warning("import_data before the search space is set: ignored")
-                return
-            count = 0
-            for record in _load_records(data):
-                try:
-                    loss = self._loss(extract_scalar_reward(record.get("value")))
-                except RuntimeError:
-                    continue
-                formatted = _try_format(record, self._space)
-                if formatted is None:
-                    continue
-                self._dedup.add_history(formatted)
-                self._add(formatted, loss)
-                count += 1
-            _logger.info("Replayed %d FINISHED trials", count)
-
-    def _loss(self, metric: float) -> float:
-        loss = float(metric) if self.optimize_mode is OptimizeMode.Minimize else -float(metric)
-        return loss if math.isfinite(loss) else math.inf
+    _import_message = 'Replayed %d FINISHED trials'
 
     def _add(self, formatted: FormattedParameters, loss: float) -> None:
         index = len(self._results)
