@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
 from .gpu import GpuAllocator
@@ -41,6 +43,9 @@ def _load_prctl():  # type: ignore[no-untyped-def]
 # another thread of the manager may hold the import lock at the moment of the fork.
 _PRCTL = _load_prctl()
 _PR_SET_PDEATHSIG = 1
+# util-linux's setpriv sets the parent-death signal and execs the trial: unlike a preexec_fn it
+# lets Python spawn with vfork, which keeps the event loop from stalling ~10 ms per trial.
+_SETPRIV = shutil.which('setpriv') if sys.platform.startswith('linux') else None
 
 
 def _die_with_parent() -> None:
@@ -48,6 +53,14 @@ def _die_with_parent() -> None:
     # the trial gets SIGKILL too, so no trial outlives its manager as an orphan.
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _trial_argv(command: str) -> tuple[list[str], Any]:
+    """The argv that runs ``command`` with bash, tied to the manager's life, and its preexec_fn."""
+    argv = ['/bin/bash', '-c', command]
+    if _SETPRIV is not None:
+        return [_SETPRIV, '--pdeathsig', 'KILL', '--', *argv], None
+    return argv, (_die_with_parent if _PRCTL is not None else None)
 
 
 class _RunningTrial:
@@ -112,10 +125,10 @@ class LocalTrainingService(TrainingService):
         stdout = open(spec.trial_dir / 'trial.stdout', 'wb')  # noqa: SIM115 - handed to the child
         stderr = open(spec.trial_dir / 'trial.stderr', 'wb')  # noqa: SIM115
         try:
+            argv, preexec = _trial_argv(spec.command)
             process = await asyncio.create_subprocess_exec(
-                '/bin/bash', '-c', spec.command, cwd=str(spec.code_dir), env=env,
-                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                start_new_session=True, preexec_fn=_die_with_parent if _PRCTL is not None else None)
+                *argv, cwd=str(spec.code_dir), env=env, stdin=subprocess.DEVNULL, stdout=stdout,
+                stderr=stderr, start_new_session=True, preexec_fn=preexec)
         except OSError as error:
             self._gpus.release(gpus)
             stderr.write(f'nni: cannot start trial command: {error}\n'.encode())
