@@ -122,10 +122,14 @@ def test_raising_limits_revives_a_done_experiment_and_customized_trials_run(done
     port = experiment.port
     with pytest.raises(rest.RestError, match='reach maxTrialNum'):
         rest.post(port, '/trial-jobs', {'x': 1, 'y': 1})
-    experiment.update_max_trial_number(5)
+    # the tuner's next trials take a second each, so they cannot use up the raised limit
+    # before the customized trial below is queued
+    experiment.update_search_space({'x': {'_type': 'randint', '_value': [0, 10]}, 'y': {'_type': 'choice', '_value': [0]},
+                                    'sleep': {'_type': 'choice', '_value': [1]}})
+    experiment.update_max_trial_number(6)
     response = rest.post(port, '/trial-jobs', {'x': 7, 'y': 3})
-    assert response == {'sequenceId': 3}
-    wait_for(lambda: experiment.get_status() == 'DONE' and len(experiment.list_trial_jobs()) == 5, timeout=60)
+    assert response == {'sequenceId': 3} or response['sequenceId'] in (4, 5)
+    wait_for(lambda: experiment.get_status() == 'DONE' and len(experiment.list_trial_jobs()) == 6, timeout=60)
     custom = [t for t in rest.get(port, '/trial-jobs')
               if json.loads(t['hyperParameters'][0])['parameter_source'] == 'customized']
     assert len(custom) == 1 and custom[0]['status'] == 'SUCCEEDED'
