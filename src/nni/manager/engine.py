@@ -57,21 +57,22 @@ class EngineError(Exception):
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds of a config duration (`'1h'`, `'30m'`, `90`); ``None`` when unset."""
+    """Seconds of a config duration (`'1h'`, `'30m'`, `90`); ``None`` when unset.
+
+    The unit rules are the config's (:func:`nni.experiment.config.utils.parse_time`, NNI's
+    rounding up); this only turns a bad value into a REST error.
+    """
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise EngineError(f'bad duration {value!r}: use a number of seconds or a string like "30m", "2h"')
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip().lower()
-    for unit, factor in (('d', 86400), ('h', 3600), ('m', 60), ('s', 1)):
-        if text.endswith(unit):
-            try:
-                return float(text[: -len(unit)]) * factor
-            except ValueError:
-                break
-    raise EngineError(f'bad duration {value!r}: use a number of seconds or a string like "30m", "2h", "1d"')
+    from nni.experiment.config.utils import parse_time
+
+    try:
+        return float(parse_time(value))
+    except ValueError:
+        raise EngineError(f'bad duration {value!r}: use a number of seconds or a string like "30m", "2h", '
+                          f'"1d"') from None
 
 
 def _new_trial_id(taken: set[str] | dict[str, Any]) -> str:
@@ -182,21 +183,23 @@ class Engine:
         elif counting_after and not counting_before:
             self._counting_since = time.monotonic()
         self.status = status
+        fields: dict[str, Any] = {'status': status}
         if status in FINAL_EXPERIMENT_STATUSES and self._end_time is None:
             self._end_time = now_ms()
-            self._update_manifest('endTime', self._end_time)
+            fields['endTime'] = self._end_time
         if status == 'DONE':
             _logger.info('Experiment done.')
         if self.store is not None and self.params:
             self._store_profile()
-        self._update_manifest('status', status)
+        self._update_manifest(fields)
 
-    def _update_manifest(self, key: str, value: Any) -> None:
+    def _update_manifest(self, fields: dict[str, Any]) -> None:
+        """Write manifest fields (``None`` removes one) in one locked write, off the event loop."""
         def write() -> None:
             try:
                 from nni.experiment.manifest import Experiments
 
-                Experiments().update_experiment(self.experiment_id, key, value)
+                Experiments().update_fields(self.experiment_id, fields)
             except Exception:  # noqa: BLE001 - the manifest is a convenience, never fatal
                 _logger.exception('cannot update the experiment manifest')
 
@@ -293,7 +296,7 @@ class Engine:
         self._prepare_resumed_trials()
         if self._end_time is not None and not self._limit_reached():
             self._end_time = None
-            self._update_manifest('endTime', None)
+            self._update_manifest({'endTime': None})
         self._store_profile()
         await self._start_running(mode='resume', first_parameter_id=self._max_parameter_id() + 1)
 
@@ -536,7 +539,7 @@ class Engine:
             # a limit was raised, or the search space was updated after exhaustion
             if self._end_time is not None:
                 self._end_time = None
-                self._update_manifest('endTime', None)
+                self._update_manifest({'endTime': None})
             self._set_status('TUNER_NO_MORE_TRIAL' if self._tuner_exhausted else 'RUNNING')
         self._request_trials()
         await self._submit_waiting()
@@ -989,7 +992,7 @@ class Engine:
             self.store = None
         else:
             self.status = 'STOPPED'
-            self._update_manifest('status', 'STOPPED')
+            self._update_manifest({'status': 'STOPPED'})
         self._manifest_executor.shutdown(wait=True)
         self.stopped.set()
 

@@ -18,19 +18,24 @@ TRIAL_STATUSES = ('UNKNOWN', 'WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'USER_
                   'EARLY_STOPPED')
 
 
-def normalise_parameter_record(record: str) -> str:
+def normalise_parameter_record(record: str) -> tuple[str, int]:
     """Make a stored hyper-parameter record acceptable to NNI's ``TrialHyperParameters``.
 
     NNI's Python client builds that class with exactly the keys ``parameter_id``,
     ``parameter_source``, ``parameters``, ``parameter_index`` (+ two optional ones), so a
     record missing ``parameter_index`` or carrying other keys would break it.
+
+    Returns
+    -------
+    tuple
+        The record text to serve, and its ``parameter_index`` (0 for unreadable records).
     """
     try:
         value = json.loads(record)
     except ValueError:
-        return record
+        return record, 0
     if not isinstance(value, dict):
-        return record
+        return record, 0
     allowed = ('parameter_id', 'parameter_source', 'parameters', 'parameter_index', 'placement_constraint',
                'version_info')
     cleaned = {key: value[key] for key in allowed if key in value}
@@ -38,9 +43,11 @@ def normalise_parameter_record(record: str) -> str:
     cleaned.setdefault('parameter_id', None)
     cleaned.setdefault('parameter_source', 'algorithm')
     cleaned.setdefault('parameters', {})
-    if cleaned == value:
-        return record
-    return json.dumps(cleaned)
+    try:
+        index = int(cleaned['parameter_index'] or 0)
+    except (TypeError, ValueError):
+        index = 0
+    return (record if cleaned == value else json.dumps(cleaned)), index
 
 
 @dataclass
@@ -105,11 +112,7 @@ class TrialRecord:
         if row.environment_id:
             self.environment_id = row.environment_id
         if row.data and event in ('WAITING', 'RUNNING', 'ADD_HYPERPARAMETER'):
-            record = normalise_parameter_record(row.data)
-            try:
-                index = int(json.loads(record).get('parameter_index', 0) or 0)
-            except (ValueError, AttributeError, TypeError):
-                index = 0
+            record, index = normalise_parameter_record(row.data)
             if index not in self.parameter_indexes:
                 self.parameter_indexes.add(index)
                 self.hyper_parameters.append(record)
