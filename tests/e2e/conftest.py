@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.polling import free_port, wait_for  # noqa: F401 - re-exported to the tests
+
 TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -69,17 +63,6 @@ def make_experiment(workdir: Path) -> Iterator[Callable[..., Any]]:
             experiment.stop()
         except Exception:  # noqa: BLE001 - best effort cleanup
             pass
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout} s')
-        time.sleep(interval)
 
 
 def processes_with_tag(tag: str) -> list[int]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.polling import free_port, wait_for  # noqa: F401 - re-exported to the tests
+
 TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -107,17 +101,6 @@ def write_config(tmp_path: Path, workdir: Path) -> Callable[..., Path]:
         return path
 
     return write
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout} s')
-        time.sleep(interval)
 
 
 def manifest(home: Path) -> dict[str, Any]:

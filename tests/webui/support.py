@@ -13,7 +13,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from tests.polling import free_port  # noqa: F401 - re-exported to the tests
 
 SEARCH_SPACE: dict[str, Any] = {
     'learning_rate': {'_type': 'loguniform', '_value': [1e-5, 0.1]},
@@ -30,12 +31,6 @@ SEARCH_SPACE: dict[str, Any] = {
     'layers': {'_type': 'randint', '_value': [1, 8]},
 }
 STATUS_MIX = [('SUCCEEDED', 0.85), ('FAILED', 0.08), ('USER_CANCELED', 0.04), ('EARLY_STOPPED', 0.03)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def chromium_path() -> str | None:

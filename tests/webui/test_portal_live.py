@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -9,26 +10,21 @@ from typing import Any
 
 import pytest
 
+from tests.polling import wait_for as _wait_for
+
 from .support import ManagerProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+# the portal's live updates are polled every 2 s: look less often, give up sooner than the default
+wait_for = functools.partial(_wait_for, timeout=30.0, interval=0.2)
 
 
 def _expect() -> Any:
     from playwright.sync_api import expect
 
     return expect
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'condition not met within {timeout} s')
-        time.sleep(interval)
 
 
 def _visible_ids(page: Any) -> set[str]:
