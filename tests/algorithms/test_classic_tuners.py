@@ -191,3 +191,29 @@ def test_randint_and_nested_moves_stay_valid() -> None:
             if branch["_name"] == "a":
                 assert 1 <= branch["x"] <= 64 and float(branch["x"]).is_integer()
             tuner.receive_trial_result(parameter_id, params, params["n"] + (branch["_name"] == "b"))
+
+
+def test_anneal_moves_a_branch_its_parent_lacks() -> None:
+    # The 20 best results are in branch "a"; branch "b" was tried 20 times, with y near 8, and is
+    # never a parent. Children that switch to "b" start from one of those y and move around it
+    # (copied unchanged, y would repeat a tried configuration and the switch would be undone).
+    space = {"m": {"_type": "choice", "_value": [
+        {"_name": "a", "x": {"_type": "uniform", "_value": [0, 1]}},
+        {"_name": "b", "y": {"_type": "uniform", "_value": [0, 10]}},
+    ]}}  # fmt: skip
+    tuner = HyperoptTuner("anneal", seed=5)
+    tuner.update_search_space(space)
+    for i in range(20):
+        tuner.receive_trial_result(None, {"m": {"_name": "a", "x": 0.3 + 0.01 * i}}, 0.01 * i)
+    tried = [7.5 + 0.05 * i for i in range(20)]
+    for i, y in enumerate(tried):
+        tuner.receive_trial_result(None, {"m": {"_name": "b", "y": y}}, 1.0 + 0.01 * i)
+    ys = []
+    for parameter_id in range(200):
+        branch = tuner.generate_parameters(parameter_id)["m"]
+        tuner.trial_end(parameter_id, False)
+        if branch["_name"] == "b":
+            ys.append(branch["y"])
+    assert len(ys) >= 10
+    assert not set(ys) & set(tried)
+    assert abs(np.median(ys) - 8.0) < 1.5  # around the donor, not drawn from the prior (median 5)
