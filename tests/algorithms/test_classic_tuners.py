@@ -217,3 +217,21 @@ def test_anneal_moves_a_branch_its_parent_lacks() -> None:
     assert len(ys) >= 10
     assert not set(ys) & set(tried)
     assert abs(np.median(ys) - 8.0) < 1.5  # around the donor, not drawn from the prior (median 5)
+
+
+def test_window_draw_stays_in_a_window_shifted_inside_the_bounds() -> None:
+    from nni.algorithms.hpo._local_moves import has_window, window_draw
+    from nni.common.hpo_utils import format_search_space
+
+    space = format_search_space({
+        "x": {"_type": "uniform", "_value": [0, 10]},
+        "q": {"_type": "quniform", "_value": [0, 10, 2]},
+    })  # fmt: skip
+    x, q = space[("x",)], space[("q",)]
+    assert has_window(x) and not has_window(q)
+    rng = np.random.default_rng(0)
+    middle = [window_draw(x, 5.0, 0.2, rng) for _ in range(500)]
+    assert 4.0 <= min(middle) and max(middle) <= 6.0 and max(middle) - min(middle) > 1.8
+    # At the bound the window [0, 2] is kept whole instead of being cut to [0, 1].
+    edge = [window_draw(x, 0.0, 0.2, rng) for _ in range(500)]
+    assert 0.0 <= min(edge) and max(edge) <= 2.0 and np.mean(edge) > 0.8

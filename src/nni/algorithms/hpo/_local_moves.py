@@ -1,13 +1,17 @@
 """Local moves in a formatted search space, shared by the Anneal and Evolution tuners.
 
 Both search near configurations that did well: they copy a parent's formatted values and move some
-of them a little. "A little" is a ``scale`` in (0, 1], a fraction of each parameter's range:
+of them a little. "A little" is a ``scale`` in (0, 1], a fraction of each parameter's range.
+:func:`move` steps:
 
 * numbers: a normal step of ``scale`` times the range (the prior's standard deviation for the
   normal family), reflected back into the bounds, in internal space (so log types move by a factor);
   for q types the step is at least about one quantum, otherwise rounding would undo it;
 * ``randint``: the same on the option index, since the values are ordered integers;
 * ``choice`` (nested or not): a different option, drawn uniformly; its order means nothing.
+
+:func:`window_draw` instead draws a bounded continuous number uniformly from a window of that
+share of the range around the value (Anneal).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 
 from nni.common.hpo_utils import FormattedParameters, FormattedSearchSpace, ParameterSpec, sample_spec
 
-__all__ = ["build_child", "move"]
+__all__ = ["build_child", "has_window", "move", "window_draw"]
 
 
 def move(spec: ParameterSpec, value: Any, scale: float, rng: np.random.Generator, force: bool = True) -> Any:
@@ -49,6 +53,30 @@ def move(spec: ParameterSpec, value: Any, scale: float, rng: np.random.Generator
         return low
     sigma = max(scale * (high - low), _quantum(spec, value))
     return float(_reflect(float(value) + rng.normal(0.0, sigma), low, high))
+
+
+def has_window(spec: ParameterSpec) -> bool:
+    """Whether :func:`window_draw` applies: a bounded, continuous number (no q, not normal)."""
+    return (
+        not spec.categorical
+        and not spec.normal_distributed
+        and spec.q is None
+        and spec.low is not None
+        and spec.high is not None
+        and float(spec.high) > float(spec.low)
+    )
+
+
+def window_draw(spec: ParameterSpec, value: Any, scale: float, rng: np.random.Generator) -> float:
+    """A uniform draw from a window of ``scale`` times the range around ``value``.
+
+    The window is shifted to lie inside the bounds rather than cut by them, so a value near a bound
+    is not pulled back towards it more often than elsewhere. For :func:`has_window` specs only.
+    """
+    low, high = float(spec.low), float(spec.high)  # type: ignore[arg-type]
+    half = 0.5 * min(scale, 1.0) * (high - low)
+    middle = min(max(float(value), low + half), high - half)
+    return float(rng.uniform(middle - half, middle + half))
 
 
 def _quantum(spec: ParameterSpec, value: Any) -> float:

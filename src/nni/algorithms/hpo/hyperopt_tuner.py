@@ -12,11 +12,13 @@ class, its import path and its arguments, but runs algorithms of its own, withou
 Anneal, as hyperopt describes it: start from the prior, then sample closer and closer to the best
 observations. Here each new configuration copies a parent picked among the best results (rank
 drawn from a geometric distribution, so the best one is picked 70% of the time) and moves every
-parameter near the parent's value with a step that shrinks as results come in: ``1 / (1 + 0.3 n)``
-of its range after ``n`` results that have the parameter (each parameter of a nested branch on its
-own clock). A choice changes with that probability (at least 10%) and is kept otherwise. A
-parameter the parent lacks (another nested branch) starts from a good result of that branch, picked
-the same way, and moves like the others.
+parameter near the parent's value, on a scale that shrinks as results come in. After ``n`` results
+that have the parameter (so each parameter of a nested branch on its own clock): a continuous one
+is drawn uniformly from a window of ``1 / (1 + 0.1 n)`` of its range around the parent's value
+(shifted to stay inside the bounds, as Hyperopt's annealing does); a choice changes with that
+probability (at least 10%); q types, ``randint`` and the normal family take a normal step of
+``1 / (1 + 0.3 n)`` of their range. A parameter the parent lacks (another nested branch) starts
+from a good result of that branch, picked the same way, and moves like the others.
 
 Differences from NNI, all deliberate: no hyperopt dependency; ``constant_liar_type`` is read in
 loss terms (``'min'`` is always the optimistic lie, whatever ``optimize_mode``; NNI computed it
@@ -44,7 +46,7 @@ from nni.common.hpo_utils import (
 from nni.tuner import Tuner
 from nni.utils import OptimizeMode
 
-from ._local_moves import build_child, move
+from ._local_moves import build_child, has_window, move, window_draw
 from ._scored_history import ScoredHistoryTuner
 from .random_tuner import RandomTuner, make_rng
 from .tpe_tuner import TpeTuner
@@ -154,13 +156,17 @@ class HyperoptTuner(Tuner):
 
 
 # Anneal's knobs (chosen with benchmarks/search_quality.py, on seeds other than the reported ones).
-# The step of a parameter after n results that have it is 1 / (1 + _SHRINK * n) of its range.
-_SHRINK = 0.3
+# After n results that have a parameter, a continuous one is drawn from a window of
+# 1 / (1 + _WINDOW_SHRINK * n) of its range around the parent's value, and a choice changes with
+# that probability; q types, randint and the normal family take a normal step of
+# 1 / (1 + _STEP_SHRINK * n) of their range.
+_WINDOW_SHRINK = 0.1
+_STEP_SHRINK = 0.3
 # Chance that the parent is the best result; otherwise the next best, and so on (geometric).
 _PICK_BEST = 0.7
 _RETRIES = 8
 _RANDOM_RETRIES = 16
-# A choice changes with probability max(step, _CHOICE_FLOOR): a small step should not freeze a
+# A choice changes with probability at least _CHOICE_FLOOR: a narrow window should not freeze a
 # choice (e.g. between nested sub-spaces) for good.
 _CHOICE_FLOOR = 0.1
 
@@ -233,16 +239,18 @@ class _Anneal(ScoredHistoryTuner):
             for key in params:
                 counts[key] = counts.get(key, 0) + 1
 
-        def scale_of(spec: ParameterSpec) -> float:
+        def share(spec: ParameterSpec, shrink: float) -> float:
             # Each parameter anneals on its own clock: one of a nested branch that was rarely
-            # tried still takes wide steps while the top-level ones have narrowed down.
-            return min(1.0, boost / (1.0 + _SHRINK * counts.get(spec.key, 0)))
+            # tried still searches widely while the top-level ones have narrowed down.
+            return min(1.0, boost / (1.0 + shrink * counts.get(spec.key, 0)))
 
         def change(spec: ParameterSpec, value: Any) -> Any | None:
-            scale = scale_of(spec)
             if spec.categorical and spec.type != "randint":
-                return move(spec, value, scale, rng) if rng.random() < max(scale, _CHOICE_FLOOR) else None
-            return move(spec, value, scale, rng, force=False)
+                switch = max(share(spec, _WINDOW_SHRINK), _CHOICE_FLOOR)
+                return move(spec, value, 1.0, rng) if rng.random() < switch else None
+            if has_window(spec):
+                return window_draw(spec, value, share(spec, _WINDOW_SHRINK), rng)
+            return move(spec, value, share(spec, _STEP_SHRINK), rng, force=False)
 
         def donor(spec: ParameterSpec) -> Any | None:
             # A parameter of a branch the parent did not take: start from the best results of that
