@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from .engine import Engine, ManagerOptions
@@ -113,6 +114,9 @@ async def serve(options: ManagerOptions) -> int:
               file=sys.stderr)
         await engine.stop()
         return 1
+    # The first request that needs the config classes, the algorithm registry and the training
+    # service (POST /experiment, or resume) arrives one round trip from now: import them meanwhile.
+    threading.Thread(target=_import_request_modules, name='prewarm', daemon=True).start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, request_shutdown)
@@ -124,6 +128,19 @@ async def serve(options: ManagerOptions) -> int:
         watcher.cancel()
     await server.close(grace_s=5.0)
     return 0
+
+
+def _import_request_modules() -> None:
+    # Pure-Python modules only: a C extension's initialisation (numpy) holds the GIL for long
+    # stretches and would delay the answers the client is waiting for.
+    import importlib
+
+    for name in ('nni.experiment.config', 'nni.algorithms.hpo.registry', 'nni.algorithms.hpo.validators',
+                 'nni.manager.training_service.local', 'statistics', 'difflib'):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the request that needs the module reports the error
+            _logger.debug('pre-import of %s failed', name, exc_info=True)
 
 
 async def _watch_parent(request_shutdown) -> None:  # type: ignore[no-untyped-def]

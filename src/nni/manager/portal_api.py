@@ -41,9 +41,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from .web import Request, Response, Route
 
 if TYPE_CHECKING:
     from .engine import Engine

@@ -12,14 +12,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
-
 from . import portal_api
 from .engine import Engine, EngineError
+from .web import FileResponse, Mount, PlainTextResponse, Request, Response, Route, Router
 
 _logger = logging.getLogger('nni.manager.rest')
 
@@ -58,7 +53,7 @@ async def _body_json(request: Request) -> Any:
         raise EngineError(f'request body is not valid JSON: {error}') from error
 
 
-def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette:
+def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
     """The ASGI application of one experiment's manager.
 
     Parameters
@@ -114,7 +109,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
 
     async def delete_experiment(request: Request) -> Response:
         return Response(b'', status_code=200, media_type='application/json', headers=_CORS_HEADERS,
-                        background=BackgroundTask(request_shutdown))
+                        background=request_shutdown)
 
     async def cluster_metadata(request: Request) -> Response:
         await _body_json(request)  # accepted and ignored: only legacy platforms used it
@@ -315,7 +310,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Starlette
     prefix = engine.options.url_prefix.strip('/')
     if prefix:
         routes = [Mount(f'/{prefix}', routes=routes)]
-    return Starlette(routes=routes)
+    return Router(routes)
 
 
 def _cross_site(request: Request) -> bool:
