@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tuners", type=_csv,
                         help="comma-separated family:name (ours:TPE, nni:Anneal, optuna:TPE, ...) or whole families")
     parser.add_argument("--budgets", type=lambda s: [int(x) for x in _csv(s)], help="default 25,50,100,200")
-    parser.add_argument("--seeds", type=int, help="seeds per problem, tuner and mode (default 5)")
+    parser.add_argument("--seeds", type=int, help="seeds per problem, tuner and mode (default 10)")
     parser.add_argument("--modes", type=_csv, help="sequential,parallel (default both)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--skip-anchors", action="store_true", help="run only our tuners")
@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
 
     problems = args.problems or (QUICK["problems"] if args.quick else list(sq_problems.PROBLEMS))
     budgets = sorted(args.budgets or (QUICK["budgets"] if args.quick else [25, 50, 100, 200]))
-    seeds = args.seeds or (QUICK["seeds"] if args.quick else 5)
+    seeds = args.seeds or (QUICK["seeds"] if args.quick else 10)
     modes = args.modes or list(QUICK["modes"] if args.quick else MODES)
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
 
