@@ -180,6 +180,7 @@ class _Anneal(ScoredHistoryTuner):
         self._space: FormattedSearchSpace | None = None
         self._dedup: Deduplicator | None = None
         self._results: list[tuple[FormattedParameters, float]] = []  # best first
+        self._key_counts: dict[Any, int] = {}  # per parameter key: results that have it
         self._running: dict[Any, FormattedParameters] = {}
         self._lock = threading.RLock()
 
@@ -194,6 +195,9 @@ class _Anneal(ScoredHistoryTuner):
                 for params, loss in self._results
                 if all(key in self._space for key in params)
             ]
+            self._key_counts = {}
+            for params, _ in self._results:
+                self._count_keys(params)
 
     def generate_parameters(self, parameter_id: Any, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
@@ -226,6 +230,11 @@ class _Anneal(ScoredHistoryTuner):
         while index > 0 and self._results[index - 1][1] > loss:
             index -= 1
         self._results.insert(index, (formatted, loss))
+        self._count_keys(formatted)
+
+    def _count_keys(self, formatted: FormattedParameters) -> None:
+        for key in formatted:
+            self._key_counts[key] = self._key_counts.get(key, 0) + 1
 
     def _pick(self, candidates: list[FormattedParameters]) -> FormattedParameters:
         rank = int(self._rng.geometric(_PICK_BEST)) - 1
@@ -234,10 +243,7 @@ class _Anneal(ScoredHistoryTuner):
     def _neighbour(self, space: FormattedSearchSpace, boost: float) -> FormattedParameters:
         rng = self._rng
         ranked = [params for params, _ in self._results]
-        counts: dict[Any, int] = {}
-        for params in ranked:
-            for key in params:
-                counts[key] = counts.get(key, 0) + 1
+        counts = self._key_counts
 
         def share(spec: ParameterSpec, shrink: float) -> float:
             # Each parameter anneals on its own clock: one of a nested branch that was rarely
