@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.experiment.config.sites import SPACE
 
 from nni.experiment.config import experiment_config
 
@@ -20,6 +23,21 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh current directory, so relative paths resolve somewhere known."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def site(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A current directory holding what the example configs point at, and a home with an SSH key."""
+    home = workdir / 'home'
+    (home / '.ssh').mkdir(parents=True)
+    (home / '.ssh' / 'id_rsa').write_text('not really a key\n')
+    monkeypatch.setenv('HOME', str(home))
+    (workdir / 'search_space.json').write_text(json.dumps(SPACE))
+    (workdir / 'pai_mount').mkdir()
+    (workdir / 'pai_job.yml').write_text('protocolVersion: 2\ntaskRoles: {}\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)  # the plain-text SSH password warning
+        yield workdir
 
 
 @pytest.fixture

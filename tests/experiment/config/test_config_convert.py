@@ -5,13 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.experiment.config.sites import SPACE
 
 from nni.experiment.config import ConfigError, ExperimentConfig, UnknownFieldError
 from nni.experiment.config.convert import (
@@ -23,22 +22,6 @@ from nni.experiment.config.convert import (
 )
 
 pytestmark = pytest.mark.usefixtures('no_validators')
-
-SPACE = {'x': {'_type': 'choice', '_value': [1, 2]}}
-
-
-@pytest.fixture
-def site(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    home = workdir / 'home'
-    (home / '.ssh').mkdir(parents=True)
-    (home / '.ssh' / 'id_rsa').write_text('key\n')
-    monkeypatch.setenv('HOME', str(home))
-    (workdir / 'search_space.json').write_text(json.dumps(SPACE))
-    (workdir / 'pai_mount').mkdir()
-    (workdir / 'pai_job.yml').write_text('{}\n')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)
-        yield workdir
 
 
 def _load(folder: Path, name: str, text: str) -> ExperimentConfig:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.experiment.config.sites import SPACE
 
 from nni.experiment.config import (
     AmlConfig,
@@ -34,23 +34,6 @@ from nni.experiment.config import (
 )
 
 pytestmark = pytest.mark.usefixtures('no_validators')
-
-SPACE = {'x': {'_type': 'choice', '_value': [1, 2]}}
-
-
-@pytest.fixture
-def site(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A current directory holding what the example configs point at, and a home with an SSH key."""
-    home = workdir / 'home'
-    (home / '.ssh').mkdir(parents=True)
-    (home / '.ssh' / 'id_rsa').write_text('not really a key\n')
-    monkeypatch.setenv('HOME', str(home))
-    (workdir / 'search_space.json').write_text(json.dumps(SPACE))
-    (workdir / 'pai_mount').mkdir()
-    (workdir / 'pai_job.yml').write_text('protocolVersion: 2\ntaskRoles: {}\n')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)  # the plain-text SSH password warning
-        yield workdir
 
 
 def _real(path: Path) -> str:
