@@ -449,6 +449,14 @@ class Engine:
             from .training_service.local import LocalTrainingService
 
             return LocalTrainingService(config)
+        if platform == 'remote':
+            from .training_service.remote import RemoteTrainingService
+
+            return RemoteTrainingService(config, self.root)
+        if platform == 'slurm':
+            from .training_service.slurm import SlurmTrainingService
+
+            return SlurmTrainingService(config, self.root)
         raise EngineError(f'training service platform {platform!r} is not available in this version '
                           f'(available: local)')
 

@@ -10,6 +10,28 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+#: a JSON-serialisable description of one running trial attempt (a local pid and its start
+#: time, a remote machine and pid, a Slurm job id) that lets a later manager find it again
+TrialHandle = dict[str, Any]
+
+#: written by every platform's trial wrapper when the trial command ends, relative to the
+#: trial directory: the exit code as decimal text, so a manager that was not watching when the
+#: trial ended (crash, restart) still learns how it ended
+EXIT_CODE_FILE = '.nni/exitcode'
+
+
+def read_exit_code(trial_dir: Path) -> int | None:
+    """The exit code a trial wrapper left in ``trial_dir``; ``None`` when there is none (yet)."""
+    try:
+        text = (trial_dir / EXIT_CODE_FILE).read_text(encoding='ascii').strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -28,6 +50,9 @@ class TrialSpec:
     env: dict[str, str] = field(default_factory=dict)
     #: ``None`` when the config does not set ``trialGpuNumber``
     gpu_number: int | None = None
+    #: 0 for a trial's first run; a trial that must run again (its earlier attempt was lost)
+    #: gets the next number, and its metrics never mix with the earlier attempt's
+    attempt: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,3 +113,25 @@ class TrainingService(abc.ABC):
     @abc.abstractmethod
     def log_path(self, spec: TrialSpec) -> str:
         """The trial's ``logPath`` as the REST API shows it."""
+
+    # ------------------------------------------------------------------ reattach contract
+    #
+    # A trial outlives a manager crash. Right after ``submit`` returns, the engine asks for the
+    # attempt's handle and commits it to the store before it acknowledges the start; a resumed
+    # manager gives every unfinished trial's handle back to ``reattach`` instead of running the
+    # trial again under the same id.
+
+    def trial_handle(self, trial_id: str) -> TrialHandle | None:
+        """How a later manager can find the running trial ``trial_id`` again (``None``: it can't)."""
+        return None
+
+    async def reattach(self, spec: TrialSpec, handle: TrialHandle) -> TrialExit | None:
+        """Take over a trial attempt that an earlier manager started.
+
+        Returns ``None`` when the attempt is still running: the service owns it from now on
+        (kill, stop and the exit callback work as for a trial it submitted itself). Returns a
+        :class:`TrialExit` when the attempt ended while no manager watched it (the exit code
+        from :data:`EXIT_CODE_FILE`, or ``None`` with a message when it is unknown).
+        """
+        return TrialExit(spec.trial_id, read_exit_code(spec.trial_dir),
+                         f'{self.platform} trials cannot be reattached after a manager restart')
