@@ -42,6 +42,8 @@ TIMING_SPACE: dict[str, Any] = {
     "kind": {"_type": "choice", "_value": ["a", "b", "c", "d"]},
 }
 NNI_TUNERS = ("TPE", "Random", "Anneal", "TPE_legacy", "Evolution", "GridSearch")
+#: Model-based tuners (``--tuners model``); each only on the problems whose space it accepts.
+MODEL_TUNERS = ("GP", "Metis", "SMAC", "DNGO")
 
 
 def timing_objective(params: dict[str, Any]) -> float:
@@ -106,6 +108,14 @@ class NniAdapter(Adapter):
             from nni.algorithms.hpo.gridsearch_tuner import GridSearchTuner
 
             self.tuner = GridSearchTuner()
+        elif name in MODEL_TUNERS:
+            # default class args on both sides (NNI's SMAC and DNGO need smac4nni / pybnn + torch)
+            import importlib
+
+            module = importlib.import_module(f"nni.algorithms.hpo.{name.lower()}_tuner")
+            tuner_class = getattr(module, {"GP": "GPTuner", "Metis": "MetisTuner", "SMAC": "SMACTuner",
+                                           "DNGO": "DNGOTuner"}[name])  # fmt: skip
+            self.tuner = tuner_class(optimize_mode="minimize", **seed_arg)
         else:
             raise ValueError(f"unknown NNI tuner {name!r}; known: {', '.join(NNI_TUNERS)}")
         self.tuner.update_search_space(space)

@@ -150,7 +150,9 @@ def report_final_result(metric: Any) -> None:
     ----------
     metric
         A number (int, float, NumPy scalar), or a dict whose ``'default'`` key holds the number and
-        whose other keys are extra information. NaN and infinities are allowed.
+        whose other keys are extra information. NaN and infinities are allowed. As in NNI, a list
+        or an array (anything with ``tolist()``) is accepted too, for custom tuners; it is sent
+        as a JSON list.
 
     Raises
     ------
@@ -161,10 +163,8 @@ def report_final_result(metric: Any) -> None:
     OSError
         The metric could reach neither the manager nor the trial's metrics file.
     """
-    from nni.runtime.metric import normalize_metric
-
     _require_parameters('report_final_result')
-    value = normalize_metric(metric, 'nni.report_final_result')
+    value = _final_value(metric)
     from nni.runtime import env_vars
 
     channel = _channel()
@@ -177,6 +177,33 @@ def report_final_result(metric: Any) -> None:
             sequence=0,
             value=value,
         )
+
+
+def _final_value(metric: Any) -> Any:
+    """A final metric made of plain JSON types: a number or dict as checked by ``normalize_metric``,
+    or (NNI accepts them) a list, tuple or array, converted without importing numpy."""
+    from nni.runtime.metric import _json_ready, normalize_metric
+
+    api = 'nni.report_final_result'
+    if isinstance(metric, (list, tuple)):
+        return _json_ready(metric, 'metric', api)
+    tolist = getattr(metric, 'tolist', None)
+    if callable(tolist) and getattr(metric, 'ndim', 0):  # an array, not a NumPy scalar
+        return _json_ready(tolist(), 'metric', api)
+    return normalize_metric(metric, api)
+
+
+def overwrite_intermediate_seq(value: int) -> None:
+    """Set the sequence number the next intermediate result gets (NNI's test and resume hook).
+
+    Parameters
+    ----------
+    value
+        The next ``sequence`` of :func:`report_intermediate_result`.
+    """
+    global _intermediate_seq
+    with _lock:
+        _intermediate_seq = int(value)
 
 
 def get_experiment_id() -> str:

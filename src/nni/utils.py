@@ -5,6 +5,7 @@ Stdlib only: trial code imports this module (``merge_parameter``), so it must st
 
 from __future__ import annotations
 
+import copy
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +20,8 @@ __all__ = [
     "OptimizeMode",
     "extract_scalar_history",
     "extract_scalar_reward",
+    "json2parameter",
+    "json2space",
     "merge_parameter",
     "split_index",
 ]
@@ -138,6 +141,139 @@ def split_index(params: Any) -> Any:
             return split_index(params[NodeType.VALUE])
         return {key: split_index(value) for key, value in params.items()}
     return params
+
+
+def _spec_name(name: str, spec: Mapping[str, Any]) -> str:
+    return f"{name}-{spec[NodeType.TYPE]}"
+
+
+def _check_nested_option(option: Any) -> None:
+    if isinstance(option, dict) and NodeType.NAME not in option:
+        raise RuntimeError("'_name' key is not found in this nested search space.")
+
+
+def json2space(x: Any, oldy: Any = None, name: str = NodeType.ROOT) -> list[str]:
+    """Names of the random variables of a search space, in NNI's indexed notation.
+
+    A parameter ``lr`` of type ``uniform`` is ``'root[lr]-uniform'``; the parameters of option
+    ``i`` of a nested choice get ``[i]`` appended to the choice's name. Evolution-style tuners use
+    the names as keys of "re-draw this variable" flags (see :func:`json2parameter`).
+
+    Parameters
+    ----------
+    x
+        The search space (or a part of it).
+    oldy
+        Indexed parameters (``{"_index", "_value"}`` per choice): only the options chosen there are
+        descended into; ``None`` descends into every option.
+    name
+        Name of ``x`` itself.
+
+    Returns
+    -------
+    list[str]
+        The names, children before the choice that holds them.
+    """
+    names: list[str] = []
+    if isinstance(x, dict):
+        if NodeType.TYPE in x:
+            spec_name = _spec_name(name, x)
+            if x[NodeType.TYPE] == "choice":
+                if oldy is not None:
+                    index = oldy[NodeType.INDEX]
+                    names += json2space(x[NodeType.VALUE][index], oldy[NodeType.VALUE], f"{spec_name}[{index}]")
+                else:
+                    names += json2space(x[NodeType.VALUE], None, spec_name)
+            names.append(spec_name)
+        else:
+            for key, value in x.items():
+                names += json2space(value, oldy[key] if oldy else None, f"{name}[{key}]")
+    elif isinstance(x, list):
+        for index, item in enumerate(x):
+            _check_nested_option(item)
+            names += json2space(item, oldy[index] if oldy else None, f"{name}[{index}]")
+    return names
+
+
+def _draw(type_: str, args: list[Any], random_state: Any) -> Any:
+    """One value of a numeric type, drawn with a ``numpy.random.RandomState``-like object."""
+    import math
+
+    def clip(value: float, low: float, high: float) -> float:
+        return min(max(value, low), high)
+
+    if type_ == "randint":
+        return int(random_state.randint(args[0], args[1]))
+    if type_ == "uniform":
+        return float(random_state.uniform(args[0], args[1]))
+    if type_ == "quniform":
+        low, high, q = args
+        return clip(round(random_state.uniform(low, high) / q) * q, low, high)
+    if type_ == "loguniform":
+        return float(math.exp(random_state.uniform(math.log(args[0]), math.log(args[1]))))
+    if type_ == "qloguniform":
+        low, high, q = args
+        value = math.exp(random_state.uniform(math.log(low), math.log(high)))
+        return clip(round(value / q) * q, low, high)
+    if type_ == "normal":
+        return float(random_state.normal(args[0], args[1]))
+    if type_ == "qnormal":
+        return round(random_state.normal(args[0], args[1]) / args[2]) * args[2]
+    if type_ == "lognormal":
+        return float(math.exp(random_state.normal(args[0], args[1])))
+    if type_ == "qlognormal":
+        return round(math.exp(random_state.normal(args[0], args[1])) / args[2]) * args[2]
+    raise ValueError(f'unknown search space type "{type_}"')
+
+
+def json2parameter(x: Any, is_rand: Mapping[str, bool], random_state: Any, oldy: Any = None, Rand: bool = False,
+                   name: str = NodeType.ROOT) -> Any:
+    """Draw parameters in NNI's indexed form: a choice becomes ``{"_index": i, "_value": v}``.
+
+    Parameters
+    ----------
+    x
+        The search space (or a part of it).
+    is_rand
+        For each name of :func:`json2space`, whether that variable is drawn anew; the others keep
+        their value from ``oldy``.
+    random_state
+        A ``numpy.random.RandomState`` (anything with ``randint``, ``uniform``, ``normal``).
+    oldy
+        The previous indexed parameters, for the variables not drawn anew.
+    Rand
+        Draw everything below this point (set when an enclosing choice was redrawn).
+    name
+        Name of ``x`` itself.
+
+    Returns
+    -------
+    Any
+        Indexed parameters; :func:`split_index` turns them into the user's form.
+    """
+    if isinstance(x, dict):
+        if NodeType.TYPE in x:
+            type_, values = x[NodeType.TYPE], x[NodeType.VALUE]
+            spec_name = _spec_name(name, x)
+            Rand = Rand or bool(is_rand[spec_name])
+            if not Rand:
+                return copy.deepcopy(oldy)
+            if type_ == "choice":
+                index = int(random_state.randint(len(values)))
+                return {NodeType.INDEX: index,
+                        NodeType.VALUE: json2parameter(values[index], is_rand, random_state, None, Rand,
+                                                       f"{spec_name}[{index}]")}
+            return _draw(type_, list(values), random_state)
+        return {key: json2parameter(value, is_rand, random_state, oldy[key] if oldy else None, Rand, f"{name}[{key}]")
+                for key, value in x.items()}
+    if isinstance(x, list):
+        drawn = []
+        for index, item in enumerate(x):
+            _check_nested_option(item)
+            drawn.append(json2parameter(item, is_rand, random_state, oldy[index] if oldy else None, Rand,
+                                        f"{name}[{index}]"))
+        return drawn
+    return copy.deepcopy(x)
 
 
 def _compatible_value(key: str, default: Any, value: Any) -> Any:

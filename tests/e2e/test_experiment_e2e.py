@@ -288,8 +288,10 @@ def test_max_experiment_duration_stops_new_trials(make_experiment):
 
 
 def test_trials_die_with_a_sigkilled_manager(make_experiment, monkeypatch):
+    # trials outlive a dead manager for a grace period (a resume takes them back); with none, they stop
     tag = f'nni-pdeathsig-{os.getpid()}-{time.time_ns()}'
     monkeypatch.setenv('TRIAL_SLEEP', '60')
+    monkeypatch.setenv('NNI_TRIAL_ORPHAN_GRACE', '1')
     experiment = make_experiment(trial_concurrency=2, max_trial_number=2)
     experiment.config.trial_command = f'{experiment.config.trial_command} {tag}'
     experiment.start(free_port())

@@ -161,7 +161,9 @@ def test_busy_port_refused(fake_manager: FakeManager, stub_config: StubConfig) -
         busy.bind(('127.0.0.1', 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(RuntimeError, match=rf'^Port {port} is not idle$'):
+        # the holder (this very process) and a port to use instead are named
+        with pytest.raises(RuntimeError, match=rf'^Port {port} is not idle: it is used by process {os.getpid()} '
+                                               rf'.*Use another port: experiment\.run\(\d+\)'):
             start_experiment('create', 'busy', stub_config, port, False, 'background', None)
     assert fake_manager.starts() == []  # nothing spawned
     assert 'busy' not in Experiments().get_all_experiments()

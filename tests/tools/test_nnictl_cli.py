@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import manifest
+from .conftest import free_port, manifest
 from .fabricate import make_experiment
 
 # ---------------------------------------------------------------------------------------------------------
@@ -120,7 +120,9 @@ def test_resolution_errors(nnictl, workdir, live_pid):
     assert result.out == 'ERROR: There is no experiment running.\nERROR: Please set correct experiment id.\n'
     result = nnictl('trial', 'ls', 'nosuchid')
     assert result.code == 1
-    assert result.out == 'ERROR: Id not correct.\nERROR: Please set correct experiment id.\n'
+    assert result.out == ("ERROR: Id not correct: there is no experiment 'nosuchid' on this machine.\n"
+                          'ERROR: Please set correct experiment id. "nnictl experiment list --all" lists every '
+                          'experiment.\n')
     # a stopped experiment is known but not running
     result = nnictl('trial', 'ls', 'stopped1')
     assert result.code == 1
@@ -143,11 +145,14 @@ def test_dead_manager_is_marked_stopped(nnictl, workdir, nni_env):
 
 
 def test_experiment_status_when_not_running(nnictl, workdir):
-    make_experiment(workdir, 'stopped1', [1.0])
+    make_experiment(workdir, 'stopped1', [1.0, None, None], port=free_port())
     result = nnictl('experiment', 'status', 'stopped1')
-    assert (result.code, result.out) == (0, 'INFO:  Restful server is not running...\n')
+    # NNI's line, then the trial counts read from the database: failures are visible after the run too
+    assert result.code == 0 and result.out.startswith('INFO:  Restful server is not running...\n')
+    assert 'INFO:  Trials: 3 in all, 1 succeeded, 2 failed, 0 running' in result.out
     status = nnictl('experiment', 'status', 'stopped1', '--json').json()
-    assert status == {'id': 'stopped1', 'status': 'STOPPED', 'errors': [], 'running': False}
+    assert status == {'id': 'stopped1', 'status': 'STOPPED', 'errors': [], 'running': False, 'firstFailure': None,
+                      'trials': {'total': 3, 'succeeded': 1, 'failed': 2, 'running': 0}}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -62,7 +62,9 @@ def test_create_list_update_kill_export_stop(nnictl, write_config, tmp_path, nni
     assert result.code == 0
     assert f'Id: {exp_id}    Name: nnictl-test    Status: RUNNING    Port: {port}    Platform: local' in result.out
     result = nnictl('experiment', 'status')
-    assert (result.code, result.out) == (0, '{\n    "errors":[],\n    "status":"RUNNING"\n}\n')
+    # NNI's {errors, status} and, beyond NNI, the first failure and the trial counts
+    assert result.code == 0 and result.out.startswith('{\n    "errors":[],\n    "firstFailure":null,\n    "status":"RUNNING",')
+    assert set(json.loads(result.out)['trials']) == {'total', 'succeeded', 'failed', 'running'}
     result = nnictl('experiment', 'show')
     profile = json.loads(result.out)
     assert profile['id'] == exp_id and profile['params']['trialConcurrency'] == 1
@@ -162,7 +164,7 @@ def test_resume_view_save_load_delete(nnictl, write_config, tmp_path, workdir, n
     assert result.code == 1
     assert 'ERROR: Only stopped experiments can be resumed or viewed!' in result.out
     result = nnictl('view', 'nosuchid')
-    assert result.code == 1 and result.out.rstrip().endswith('ERROR: Id nosuchid not exist!')
+    assert result.code == 1 and 'ERROR: Id nosuchid not exist! "nnictl experiment list --all"' in result.out
     result = nnictl('experiment', 'save', exp_id)
     assert result.out.endswith('ERROR: Can only save stopped experiment!\n' + f'Stop it first with "nnictl stop {exp_id}".\n')
     result = nnictl('experiment', 'delete', exp_id, '-y')
@@ -363,8 +365,8 @@ def test_top_shows_running_experiment(nnictl, write_config, monkeypatch, stop_al
     assert result.code == 0
     lines = result.out.splitlines()
     assert re.fullmatch(rf'Id: {exp_id}    Status: DONE    Port: \d+    Platform: local    ', lines[0])
-    assert re.fullmatch(r'StartTime: \S+ \S+    Duration: 0d 0h \d+m \d+s', lines[1])
-    assert lines[2].startswith('Trials: 2/2 done    Running: 0    BestMetric: ')
+    assert re.fullmatch(r'StartTime: \S+ \S+    Duration: 0d 0h \d+m \d+(\.\d)?s', lines[1])
+    assert lines[2].startswith('Trials: 2/2 done    Failed: 0    Running: 0    BestMetric: ')
     assert lines[3] == '-' * 85
     assert lines[4].rstrip() == 'trialId         startTime                 endTime                   status'
     assert len([line for line in lines if line.rstrip().endswith('SUCCEEDED')]) == 2

@@ -52,7 +52,7 @@ def test_render_fits_the_width():
     text = progress.render_text(state, 200)
     assert text.startswith('RUNNING [') and '4/10 trials | 2 running | 1 waiting | best 0.91 |' in text
     assert text.endswith('0:00:40 elapsed, ~0:01:00 left')
-    assert len(progress.render_text(state, 50)) == 50
+    assert len(progress.render_text(state, 50)) <= 50
 
 
 def test_terminal_display_repaints_in_place():
@@ -69,8 +69,8 @@ def test_terminal_display_repaints_in_place():
     assert text.endswith('\n')
 
 
-def test_quiet_unless_terminal_or_notebook(monkeypatch):
-    assert create_display(io.StringIO()) is None
+def test_lines_unless_terminal_or_notebook(monkeypatch):
+    assert isinstance(create_display(io.StringIO()), progress.LineDisplay)
     assert isinstance(create_display(FakeTerminal()), TerminalDisplay)
     monkeypatch.setenv('NNI_PROGRESS', '0')
     assert create_display(FakeTerminal()) is None
@@ -231,7 +231,60 @@ def test_run_shows_progress_on_a_terminal(tmp_path):
 
 
 @pytest.mark.slow
-def test_run_is_quiet_when_piped(tmp_path):
+def test_run_prints_plain_lines_when_piped(tmp_path):
     output = _run_script(tmp_path, use_pty=False)
     assert 'RESULT True' in output
-    assert '\r' not in output and 'trials |' not in output
+    assert '\r' not in output and '\x1b' not in output
+    lines = [line for line in output.splitlines() if 'trials |' in line]
+    # a line per finished trial at most (plus status changes), never a bar, the last one DONE
+    assert 1 <= len(lines) <= 4 + 4 and lines[-1].split('] ', 1)[1].startswith('DONE  4/4 trials')
+
+
+def test_bar_and_failures_fit_80_columns():
+    state = ProgressState.from_summary({**SUMMARY, 'failed': 3, 'succeeded': 1}, max_duration=3600)
+    text = progress.render_text(state, 79)
+    assert len(text) <= 79 and '[' in text and '█' in text  # the bar survives an 80-column terminal
+    assert '3 failed' in text
+    full = progress.render_text(state, 200)
+    assert '4/10 trials | 3 failed | 2 running | 1 waiting |' in full
+
+
+def test_line_display_writes_on_change_and_never_stays_silent():
+    stream = io.StringIO()
+    display = progress.LineDisplay(stream, interval=0.2)
+    state = ProgressState.from_summary(SUMMARY)
+    display.update(state)
+    display.update(state)  # nothing changed: no new line yet
+    assert len(stream.getvalue().splitlines()) == 1
+    display.update(ProgressState.from_summary({**SUMMARY, 'trials': 8}))  # a trial finished
+    assert len(stream.getvalue().splitlines()) == 2
+    import time
+    time.sleep(0.25)
+    display.update(ProgressState.from_summary({**SUMMARY, 'trials': 8}))  # quiet too long: a heartbeat line
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and all('\r' not in line and '█' not in line for line in lines)
+
+
+def test_failure_notice_only_while_nothing_succeeded():
+    first = {'trialJobId': 'Ab3xZ', 'exitCode': 1, 'stderrTail': "ModuleNotFoundError: No module named 'sklearn'",
+             'stderrPath': '/e/trials/Ab3xZ/trial.stderr', 'trialDir': '/e/trials/Ab3xZ', 'message': None}
+    failing = ProgressState.from_summary({**SUMMARY, 'failed': 2, 'succeeded': 0, 'firstFailure': first})
+    notice = progress.failure_notice(failing)
+    assert notice is not None
+    assert 'trial Ab3xZ failed (exit code 1) and no trial has succeeded yet (2 failed)' in notice
+    assert "    ModuleNotFoundError: No module named 'sklearn'" in notice and '/e/trials/Ab3xZ' in notice
+    recovered = ProgressState.from_summary({**SUMMARY, 'failed': 2, 'succeeded': 1, 'firstFailure': first})
+    assert progress.failure_notice(recovered) is None
+
+
+def test_monitor_announces_the_first_failure_once_even_without_display(monkeypatch):
+    first = {'trialJobId': 'T1', 'exitCode': 3, 'stderrTail': 'boom', 'stderrPath': '/p', 'trialDir': '/d'}
+    answers = {'/summary': {**SUMMARY, 'failed': 1, 'succeeded': 0, 'firstFailure': first}, '/experiment': {}}
+    monkeypatch.setattr('nni.experiment.rest.request', lambda method, port, api, **kw: answers[api])
+    out = io.StringIO()
+    monitor = ProgressMonitor(types.SimpleNamespace(port=1, url_prefix=None), display=None, notice_stream=out)
+    with monitor:
+        monitor.refresh(force=True)
+        monitor.refresh(force=True)
+    assert out.getvalue().count('trial T1 failed (exit code 3)') == 1
+    assert monitor.last_state is not None and monitor.last_state.all_failed

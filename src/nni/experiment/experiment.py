@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import launcher, management, rest
+from . import launcher, management, port_check, rest
 from .data import TrialJob, TrialMetricData, TrialResult
 from .manifest import Experiments
 
@@ -180,6 +180,11 @@ class Experiment:
             raise RuntimeError('NNI annotation is not supported by Python experiment API.')
         if self._action != 'view':
             launcher.ensure_platform_runnable(config)  # before anything is written
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise ValueError(f'port must be an integer from 1 to 65535, got {port!r}')
+        if port_check.port_busy(port):
+            # said before the experiment folder is made, so a busy port leaves nothing behind
+            raise port_check.PortBusyError(port, port_check.port_busy_message(port)) from None
 
         if run_mode is not RunMode.Detach:
             # Stopped at interpreter exit unless stop() was called; run() does not stop on completion.
@@ -288,8 +293,10 @@ class Experiment:
         Returns
         -------
         bool or None
-            ``None`` when not waiting (or after Ctrl-C); ``True`` when the experiment is ``DONE``/``STOPPED``,
-            ``False`` on ``ERROR``.
+            ``None`` when not waiting (or after Ctrl-C); ``True`` when the experiment is ``DONE``/``STOPPED``
+            and a trial succeeded (or none failed), ``False`` on ``ERROR`` or when every finished trial failed
+            (NNI returns ``True`` then; ``docs/compatibility.md``). The first failure's reason is printed as
+            soon as the first trials fail.
         """
         return self._run_impl(port, wait_completion, debug)
 
@@ -306,7 +313,8 @@ class Experiment:
     def _wait_completion(self) -> bool:
         from .progress import ProgressMonitor
 
-        # a live progress line in a terminal or notebook; silent when output goes to a file or pipe
+        # a live progress line in a terminal or notebook, plain lines to a file or pipe; the first failure's
+        # reason as soon as trials fail with none succeeded
         with ProgressMonitor(self) as progress:
             while True:
                 try:
@@ -318,11 +326,29 @@ class Experiment:
                         raise RuntimeError(f'NNI manager exited unexpectedly (exit code {code})') from e
                     raise
                 if status in ('DONE', 'STOPPED'):
-                    return True
+                    progress.refresh(force=True)
+                    return self._verdict(progress.last_state)
                 if status == 'ERROR':
+                    self._report_errors()
                     return False
                 progress.refresh()
                 time.sleep(WAIT_INTERVAL)
+
+    def _verdict(self, state: Any) -> bool:
+        # NNI says True whenever the experiment ended; a run whose every finished trial failed is no success.
+        if state is None or not state.all_failed:
+            return True
+        _logger.error('No trial succeeded: %d of %d trials failed. The first failure: %s', state.failed,
+                      state.trials, _failure_summary(state.first_failure))
+        return False
+
+    def _report_errors(self) -> None:
+        try:
+            errors = rest.get(self.port, '/check-status', self.url_prefix).get('errors') or []
+        except Exception:  # noqa: BLE001 - the status is known; the message is a courtesy
+            return
+        for error in errors:
+            _logger.error('Experiment failed: %s', error)
 
     def run_or_resume(self, port: int = 8080, wait_completion: bool = True, debug: bool = False) -> bool | None:
         """
@@ -506,7 +532,13 @@ class Experiment:
         ValueError
             The manager does not know this trial.
         """
-        resp = rest.get(self.port, f'/trial-jobs/{trial_job_id}', self.url_prefix)
+        stored = self._stored_database()
+        if stored is not None:
+            from . import stored as store_reader
+
+            resp = next((job for job in store_reader.trial_jobs(stored) if job['trialJobId'] == trial_job_id), None)
+        else:
+            resp = rest.get(self.port, f'/trial-jobs/{trial_job_id}', self.url_prefix)
         if not resp:
             # NNI's manager answers an empty body for an unknown id, which NNI turned into a TypeError.
             raise ValueError(f'Trial job {trial_job_id} does not exist')
@@ -521,7 +553,7 @@ class Experiment:
         list of TrialJob
             The trials.
         """
-        resp = rest.get(self.port, '/trial-jobs', self.url_prefix)
+        resp = self._query('/trial-jobs', 'trial_jobs')
         return [TrialJob(**trial_job) for trial_job in resp or []]
 
     def get_job_statistics(self) -> list[dict[str, Any]]:
@@ -533,7 +565,7 @@ class Experiment:
         list of dict
             ``[{"trialJobStatus": "SUCCEEDED", "trialJobNumber": 3}, ...]``, one item per status in use.
         """
-        return rest.get(self.port, '/job-statistics', self.url_prefix)
+        return self._query('/job-statistics', 'job_statistics')
 
     def get_job_metrics(self, trial_job_id: str | None = None) -> dict[str, list[TrialMetricData]]:
         """
@@ -550,7 +582,7 @@ class Experiment:
             Trial id -> list of :class:`TrialMetricData`, in the manager's order.
         """
         api = f'/metric-data/{trial_job_id}' if trial_job_id else '/metric-data'
-        resp = rest.get(self.port, api, self.url_prefix)
+        resp = self._query(api, 'metric_data', trial_job_id)
         metrics: dict[str, list[TrialMetricData]] = {}
         for metric in resp or []:
             metrics.setdefault(metric['trialJobId'], []).append(TrialMetricData(**metric))
@@ -606,8 +638,28 @@ class Experiment:
         list of TrialResult
             One record per trial.
         """
-        resp = rest.get(self.port, '/export-data', self.url_prefix)
+        resp = self._query('/export-data', 'export_data')
         return [TrialResult(**trial_result) for trial_result in resp or []]
+
+    def _stored_database(self) -> Path | None:
+        # Not running (stopped, or Ctrl-C in run()): the data is still in the experiment's database.
+        if self.port is not None:
+            return None
+        from . import stored
+
+        directories: list[Any] = [getattr(self.config, 'experiment_working_directory', None)]
+        directories.append((Experiments().get_all_experiments().get(self.id) or {}).get('logDir'))
+        return stored.database_path(self.id, directories)
+
+    def _query(self, api: str, reader: str, *args: Any) -> Any:
+        # GET from the manager while it runs; afterwards the same answer from the stored database
+        path = self._stored_database()
+        if path is None:
+            return rest.get(self.port, api, self.url_prefix)
+        from . import stored
+
+        _logger.debug('Experiment %s is not running: reading %s from %s', self.id, api, path)
+        return getattr(stored, reader)(path, *args)
 
     # -----------------------------------------------------------------------------------------------------
     # Updates
@@ -695,6 +747,21 @@ _UPDATE_TYPES = {
     'searchSpace': 'SEARCH_SPACE',
     'maxTrialNumber': 'MAX_TRIAL_NUM',
 }
+
+
+def _failure_summary(info: dict[str, Any] | None) -> str:
+    if not info:
+        return 'unknown (see the trials\' trial.stderr)'
+    code = info.get('exitCode')
+    text = f'trial {info.get("trialJobId")}' + (f' exited with code {code}' if code is not None else ' failed')
+    tail = (info.get('stderrTail') or '').strip().splitlines()
+    if tail:
+        text += f'; its stderr ends with: {tail[-1]}'
+    elif info.get('message'):
+        text += f': {info["message"]}'
+    if info.get('stderrPath') or info.get('trialDir'):
+        text += f' ({info.get("stderrPath") or info.get("trialDir")})'
+    return text
 
 
 def _looks_like_tuner(obj: Any) -> bool:

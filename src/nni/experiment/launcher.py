@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from nni.common import experiment_lock
+
 from . import rest
 from .manifest import Experiments, pid_alive, sweep_dead_experiments
 
@@ -55,7 +57,7 @@ MANAGER_MODULE = 'nni.manager'
 #: Seconds to wait for the manager's first answer to ``GET /check-status``.
 STARTUP_TIMEOUT = 30.0
 #: training services this version can run; other platforms' configs validate but do not start
-RUNNABLE_PLATFORMS = ('local',)
+RUNNABLE_PLATFORMS = ('local', 'remote', 'slurm')
 
 #: Seconds between two ``GET /check-status`` while waiting for the manager.
 POLL_INTERVAL = 0.01
@@ -134,6 +136,8 @@ def start_experiment(
     exp_dir = _abs_dir(config.experiment_working_directory)
     root = Path(exp_dir, exp_id)
 
+    # one manager per experiment: say at once who holds it instead of starting a manager that refuses
+    experiment_lock.probe(root, exp_id)
     _ensure_port_idle(port)
     # NNI also demanded port+1 for remote-like platforms (its websocket); our manager serves
     # everything on one port, so that check would only refuse good ports.
@@ -287,8 +291,10 @@ def _ensure_port_idle(port: int, message: str | None = None) -> None:
         sock.settimeout(1.0)
         busy = sock.connect_ex(('127.0.0.1', port)) == 0
     if busy:
-        suffix = f' ({message})' if message else ''
-        raise RuntimeError(f'Port {port} is not idle{suffix}')
+        # PortBusyError is a RuntimeError whose message names the holder and another port to use
+        from .port_check import PortBusyError, port_busy_message
+
+        raise PortBusyError(port, port_busy_message(port, message))
 
 
 def _link_latest(exp_dir: Path, exp_id: str) -> None:
@@ -368,6 +374,9 @@ def _wait_for_manager(
     last_error: BaseException | None = None
     while True:
         code = proc.poll()
+        if code == experiment_lock.LOCK_EXIT_CODE:
+            # another manager took the experiment between our probe and this manager's start
+            experiment_lock.probe(log_dir.parent, log_dir.parent.name)
         if code is not None:
             raise ManagerStartError(
                 f'NNI manager exited with code {code} before answering on port {port}.'

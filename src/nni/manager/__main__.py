@@ -154,8 +154,32 @@ async def _watch_parent(request_shutdown) -> None:  # type: ignore[no-untyped-de
             return
 
 
+def take_experiment_lock(options: ManagerOptions):  # type: ignore[no-untyped-def]
+    """The experiment's lock, taken before anything is written; ``None`` (with the holder printed) when
+    another manager holds it."""
+    from nni.common.experiment_lock import ExperimentLock, ExperimentLockedError
+
+    lock = ExperimentLock(options.experiments_directory / options.experiment_id, options.experiment_id)
+    try:
+        lock.acquire(options.action)
+    except ExperimentLockedError as error:
+        print(f'nni.manager: {error}', file=sys.stderr, flush=True)
+        return None
+    return lock
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    # Experiment folders and everything in them (store, logs, token, trial dirs) are the user's
+    # alone: trial outputs and the store may hold private data. Trials inherit this umask.
+    user_umask = os.umask(0o077)
+    # trials get the user's own umask back (their outputs live in 0700 folders anyway)
+    os.environ['NNI_USER_UMASK'] = format(user_umask, 'o')
+    lock = take_experiment_lock(options)
+    if lock is None:
+        from nni.common.experiment_lock import LOCK_EXIT_CODE
+
+        return LOCK_EXIT_CODE
     # The tuner runs in a thread; a CPU-bound tuner holds the GIL for a whole switch interval
     # each time the event loop wants it back. 1 ms instead of 5 ms keeps the REST API snappy
     # while costing the tuner little.
@@ -166,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         _logger.exception('manager crashed')
         raise
+    finally:
+        # held until the store is closed: the next manager of this experiment may start now
+        lock.release()
 
 
 if __name__ == '__main__':

@@ -17,6 +17,7 @@ import math
 import os
 import random
 import secrets
+import sqlite3
 import string
 import time
 from collections import deque
@@ -29,7 +30,10 @@ from typing import Any
 from nni.runtime.msg_dispatcher import Dispatcher
 
 from .external_tuner import ExternalDispatcher
-from .store import ExperimentStore, MetricRow, now_ms
+from .failure_guard import FailureGuard, non_finite_warning
+from .failure_guard import halt as halt_failing_experiment
+from .launch_backoff import LaunchBackoff, is_disk_full
+from .store import ExperimentStore, MetricRow, StoreError, TrialEventRow, now_ms
 from .training_service.base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
 from .trial_metrics_file import read_metrics_file
 from .trial_records import TERMINAL_STATUSES, TrialRecord
@@ -92,6 +96,8 @@ class PendingTrial:
     source: str = 'algorithm'
     trial_id: str | None = None
     sequence_id: int | None = None
+    #: 0 for a trial's first run; a re-run of a lost attempt gets the next number
+    attempt: int = 0
 
 
 @dataclass
@@ -138,6 +144,8 @@ class Engine:
         self.errors: list[str] = []
         self.params: dict[str, Any] = {}
         self.trials: dict[str, TrialRecord] = {}
+        # failed-trial counts, the first failure's reason, maxConsecutiveFailedTrials (failure_guard.py)
+        self.failure_guard = FailureGuard(self.trials, lambda: self.params)
         self.store: ExperimentStore | None = None
         self._ts_factory = training_service_factory
         self.training_service: TrainingService | None = None
@@ -157,6 +165,12 @@ class Engine:
         self._last_profile_store = time.monotonic()
         self._resume_history: list[dict[str, Any]] = []
         self._resumed_records: list[dict[str, Any]] = []
+        #: newest attempt number of every trial that has started at least once
+        self._attempts: dict[str, int] = {}
+        #: trials a resumed manager took back from the training service (still running)
+        self._reattached: list[str] = []
+        #: consecutive launch failures pause scheduling (launch_backoff.py)
+        self.launch_backoff = LaunchBackoff()
         self._imported: list[str] = []
         self._wake = asyncio.Event()
         self._scheduler_task: asyncio.Task[None] | None = None
@@ -291,9 +305,12 @@ class Engine:
         if self.status != 'INITIALIZED':
             raise EngineError(f'experiment {self.experiment_id} is already {self.status}', 409)
         self.store = self._open_store(create=False)
-        self._write_token()
+        # trials that outlived the last manager keep the token they were started with
+        self._write_token(keep_existing=True)
         self._load_from_store()
-        self._prepare_resumed_trials()
+        # the training service first: unfinished trials may still run and are taken back, not re-run
+        service_ready = await self._start_training_service()
+        await self._prepare_resumed_trials(reattach=service_ready)
         if self._end_time is not None and not self._limit_reached():
             self._end_time = None
             self._update_manifest({'endTime': None})
@@ -308,9 +325,17 @@ class Engine:
         self._load_from_store()
         self._set_status('VIEWED')
 
-    def _write_token(self) -> None:
+    def _write_token(self, keep_existing: bool = False) -> None:
         # readable by the owner only: it authorises trials and, off loopback, REST edits
         path = self.root / 'db' / 'token'
+        if keep_existing:
+            try:
+                token = path.read_text(encoding='ascii').strip()
+            except (OSError, UnicodeDecodeError):
+                token = ''
+            if len(token) >= 32:
+                self.token = token
+                return
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, 'w') as handle:
             handle.write(self.token)
@@ -364,30 +389,80 @@ class Engine:
             if record is not None and record.final_metric is None:
                 record.final_metric = metric
 
-    def _prepare_resumed_trials(self) -> None:
+    async def _prepare_resumed_trials(self, reattach: bool) -> None:
+        """Decide, for every unfinished trial, whether it still runs, ended meanwhile, or runs again.
+
+        A trial whose newest attempt has a handle is given back to the training service
+        (:meth:`TrainingService.reattach`); only a trial that is really lost (no handle, stopped
+        with the experiment, killed for want of a manager, vanished) runs again, as a new attempt.
+        """
         assert self.store is not None
+        attempts = self.store.latest_attempts()
+        for trial_id, latest in attempts.items():
+            self._attempts[trial_id] = latest.attempt
         unfinished = [record for record in self.trials.values() if record.status not in TERMINAL_STATUSES]
+        requeued = 0
         for record in unfinished:
-            # the trial may have written metrics to its fallback file while no manager listened
-            trial_dir = Path(record.log_path) if record.log_path else self._trial_dir(record.trial_job_id)
-            self._ingest_metrics_file(record, trial_dir, tracked=False)
+            trial_id = record.trial_job_id
+            trial_dir = Path(record.log_path) if record.log_path else self._trial_dir(trial_id)
             parameters_record = record.first_parameter_record or json.dumps(
                 {'parameter_id': None, 'parameter_source': 'customized', 'parameters': {}, 'parameter_index': 0})
             packed = json.loads(parameters_record)
             packed['parameter_source'] = 'resumed'
             packed.setdefault('parameter_index', 0)
-            self.store.add_trial_event(record.trial_job_id, 'ADD_RESUMED', data='')
+            latest = attempts.get(trial_id)
+            # 'starting': the manager died during the launch, before the handle was recorded; the
+            # platform is asked with an empty handle and says whether it knows the trial anyway
+            if reattach and latest is not None and latest.state in ('running', 'starting'):
+                pending = PendingTrial(parameters_record, 'resumed', trial_id, record.sequence_id, latest.attempt)
+                spec = self._make_spec(pending)
+                spec.trial_dir = trial_dir
+                assert self.training_service is not None
+                try:
+                    outcome = await self.training_service.reattach(spec, latest.handle or {})
+                except Exception as error:  # noqa: BLE001 - a platform error makes the trial lost, not the resume
+                    _logger.exception('reattaching trial %s failed', trial_id)
+                    outcome = TrialExit(trial_id, None, f'reattach failed: {error}', lost=True)
+                if outcome is None:
+                    _logger.info('trial %s (attempt %d) still runs: reattached', trial_id, latest.attempt)
+                    running = RunningTrial(spec, parameters_record)
+                    running.metric_keys = {(row.type, row.sequence) for row in self.store.metrics(trial_job_id=trial_id)}
+                    self._running[trial_id] = running
+                    self._reattached.append(trial_id)
+                    if latest.state == 'starting':
+                        # its launch was never acknowledged: record it now, handle and RUNNING together
+                        handle = self.training_service.trial_handle(trial_id) or {}
+                        record.apply(self.store.save_attempt(trial_id, latest.attempt, 'running', handle, event=dict(
+                            trial_job_id=trial_id, event='RUNNING', log_path=record.log_path,
+                            sequence_id=record.sequence_id,
+                            environment_id=self.training_service.environment_id)))
+                    self._resumed_records.append(packed)
+                    continue
+                if not outcome.lost:
+                    # it ended while no manager watched: count that end, run nothing again
+                    self._ingest_metrics_file(record, trial_dir, tracked=False)
+                    status = 'SUCCEEDED' if outcome.exit_code == 0 else 'FAILED'
+                    message = outcome.message or (None if outcome.exit_code == 0 else
+                                                  f'the trial ended with exit code {outcome.exit_code} while no '
+                                                  f'manager was running')
+                    self._finish_trial(trial_id, status, message=message, attempt=latest.attempt)
+                    continue
+                _logger.info('trial %s attempt %d is lost (%s); it runs again', trial_id, latest.attempt,
+                             outcome.message)
+            # the lost attempt may have written metrics to its fallback file while no manager listened
+            self._ingest_metrics_file(record, trial_dir, tracked=False)
+            if latest is not None:
+                next_attempt = latest.attempt + 1
+            else:
+                # stores older than attempts: a trial that had started counts as attempt 0
+                next_attempt = 1 if record.start_time is not None else 0
+            self.store.add_trial_event(trial_id, 'ADD_RESUMED', data='')
             record.status = 'ADD_RESUMED'
-            self._waiting.append(PendingTrial(json.dumps(packed), 'resumed', record.trial_job_id,
-                                              record.sequence_id))
+            requeued += 1
+            self._waiting.append(PendingTrial(json.dumps(packed), 'resumed', trial_id, record.sequence_id,
+                                              next_attempt))
             self._resumed_records.append(packed)
-        self._submitted = len(self.trials) - len(unfinished)
-        self._resume_history = self._export_entries()
-        for batch in self._imported:
-            try:
-                self._resume_history.extend(json.loads(batch))
-            except ValueError:
-                _logger.warning('ignoring an unreadable import-data batch in the store')
+        self._submitted = len(self.trials) - requeued
 
     def _max_parameter_id(self) -> int:
         highest = -1
@@ -401,18 +476,28 @@ class Engine:
                     highest = max(highest, parameter_id)
         return highest
 
-    async def _start_running(self, mode: str, first_parameter_id: int) -> None:
+    async def _start_training_service(self) -> bool:
+        """Create and start the training service once; ``False`` (experiment in ERROR) when it cannot start."""
+        if self.training_service is not None:
+            return True
         self._loop = asyncio.get_running_loop()
-        os.environ['NNI_CHECKPOINT_DIRECTORY'] = str(self.root / 'checkpoint')
-        os.environ['NNI_LOG_DIRECTORY'] = str(self.log_dir)
-        os.environ['NNI_MODE'] = mode
         self.training_service = self._make_training_service()
         self.training_service.set_exit_callback(self._on_trial_exit)
         try:
             await self.training_service.start()
         except Exception as error:  # noqa: BLE001
             self.critical_error(f'training service failed to start: {error}')
+            return False
+        return True
+
+    async def _start_running(self, mode: str, first_parameter_id: int) -> None:
+        self._loop = asyncio.get_running_loop()
+        os.environ['NNI_CHECKPOINT_DIRECTORY'] = str(self.root / 'checkpoint')
+        os.environ['NNI_LOG_DIRECTORY'] = str(self.log_dir)
+        os.environ['NNI_MODE'] = mode
+        if not await self._start_training_service():
             return
+        assert self.training_service is not None
         check = getattr(self.training_service, 'check_gpu_request', None)
         if check is not None:
             problem = check(self.params.get('trialGpuNumber'))
@@ -431,6 +516,25 @@ class Engine:
                                          first_parameter_id, include_intermediate)
         self._set_status('RUNNING')
         self.dispatcher.command('IN', json.dumps(self.params.get('searchSpace') or {}))
+        if mode == 'resume':
+            # History and resumed trials go right behind IN, before any metric of a reattached
+            # trial can reach the tuner; the history is taken now, so a trial that ends from here
+            # on reaches the tuner once, through EN/ME, never also as history.
+            self._resume_history = self._export_entries()
+            for batch in self._imported:
+                try:
+                    self._resume_history.extend(json.loads(batch))
+                except ValueError:
+                    _logger.warning('ignoring an unreadable import-data batch in the store')
+            if self._resume_history:
+                self.dispatcher.command('FD', json.dumps(self._resume_history))
+            self.dispatcher.command('AD', json.dumps(self._resumed_records))
+            for trial_id in self._reattached:
+                running = self._running.get(trial_id)
+                if running is not None:
+                    # metrics it wrote to its fallback file while no manager listened
+                    self._ingest_metrics_file(self.trials[trial_id], running.spec.trial_dir, tracked=True)
+                    self._arm_duration_timer(trial_id, running)
         # Started on the next loop turn, after the answer to POST /experiment has been written:
         # the tuner thread imports its libraries (numpy) and would otherwise compete for the GIL
         # with that answer, which Experiment.start() waits for.
@@ -448,11 +552,11 @@ class Engine:
         if platform == 'local':
             from .training_service.local import LocalTrainingService
 
-            return LocalTrainingService(config)
+            return LocalTrainingService(config, self.root, self.experiment_id)
         if platform == 'remote':
             from .training_service.remote import RemoteTrainingService
 
-            return RemoteTrainingService(config, self.root)
+            return RemoteTrainingService(config, self.root, shared_storage=self.params.get('sharedStorage'))
         if platform == 'slurm':
             from .training_service.slurm import SlurmTrainingService
 
@@ -474,11 +578,6 @@ class Engine:
             return
         if code == 'ID':
             self._tuner_ready = True
-            assert self.dispatcher is not None
-            if self._resume_history:
-                self.dispatcher.command('FD', json.dumps(self._resume_history))
-            if self.options.action == 'resume':
-                self.dispatcher.command('AD', json.dumps(self._resumed_records))
         elif code == 'TR':
             if self._pending_requests:
                 self._pending_requests[0] -= 1
@@ -567,6 +666,8 @@ class Engine:
     async def _submit_waiting(self) -> None:
         assert self.training_service is not None
         max_trials = self.max_trial_number
+        if self.launch_backoff.paused_for() > 0:
+            return
         while self._waiting and len(self._running) < self.trial_concurrency:
             pending = self._waiting[0]
             if pending.source != 'resumed' and max_trials is not None and self._submitted >= max_trials:
@@ -576,6 +677,8 @@ class Engine:
                 break
             self._waiting.popleft()
             await self._submit(pending, spec)
+            if self._waiting and self._waiting[0] is pending:
+                break  # it could not be launched (or stored): try again on a later turn, not in a loop
 
     def _trial_dir(self, trial_id: str) -> Path:
         environment = self.training_service.environment_id if self.training_service else 'local-env'
@@ -610,7 +713,7 @@ class Engine:
                          command=str(self.params.get('trialCommand')),
                          code_dir=Path(self.params.get('trialCodeDirectory') or '.'), trial_dir=trial_dir,
                          parameter_record=pending.record, env=env,
-                         gpu_number=None if gpu_number is None else int(gpu_number))
+                         gpu_number=None if gpu_number is None else int(gpu_number), attempt=pending.attempt)
 
     async def _submit(self, pending: PendingTrial, spec: TrialSpec) -> None:
         assert self.store is not None and self.training_service is not None
@@ -620,24 +723,80 @@ class Engine:
         record = self.trials.get(trial_id)
         if record is None:
             record = self.trials[trial_id] = TrialRecord(trial_id)
-        record.apply(self.store.add_trial_event(trial_id, 'WAITING', data=pending.record, log_path=log_path,
-                                                sequence_id=spec.sequence_id, environment_id=environment))
+        attempt = spec.attempt
+        try:
+            if attempt > 0 and self._attempts.get(trial_id, -1) < attempt:
+                # the lost attempt's metrics leave what the REST API and the tuner see (kept aside)
+                moved = self.store.supersede_metrics(trial_id, attempt - 1)
+                record.final_metric = None
+                if moved:
+                    _logger.info('trial %s: %d metric(s) of attempt %d superseded by attempt %d', trial_id, moved,
+                                 attempt - 1, attempt)
+            self._attempts[trial_id] = attempt
+            # "starting" first: a manager that dies during the launch leaves a trace the next one
+            # follows (the supervisor replaces a same-id process left by an unrecorded launch)
+            record.apply(self.store.save_attempt(trial_id, attempt, 'starting', event=dict(
+                trial_job_id=trial_id, event='WAITING', data=pending.record, log_path=log_path,
+                sequence_id=spec.sequence_id, environment_id=environment)))
+        except (sqlite3.Error, OSError, StoreError) as error:
+            self._store_failed(error)
+            self._waiting.appendleft(pending)
+            return
         running = RunningTrial(spec, pending.record)
         self._running[trial_id] = running
         self._submitted += 1
         try:
             started = await self.training_service.submit(spec)
         except (TrainingServiceError, OSError) as error:
-            _logger.error('trial %s could not start: %s', trial_id, error)
-            self._write_stderr_note(spec.trial_dir, f'nni: the trial could not start: {error}\n')
-            self._finish_trial(trial_id, 'FAILED', message=str(error))
+            self._running.pop(trial_id, None)
+            self._submitted -= 1
+            self._launch_failed(pending, spec, error)
             return
-        record.apply(self.store.add_trial_event(trial_id, 'RUNNING', log_path=log_path,
-                                                sequence_id=spec.sequence_id, environment_id=environment,
-                                                timestamp=started))
+        self.launch_backoff.succeeded()
+        handle = self.training_service.trial_handle(trial_id)
+        try:
+            # the handle and the RUNNING event are one commit: a started trial is always findable
+            record.apply(self.store.save_attempt(trial_id, attempt, 'running', handle or {}, event=dict(
+                trial_job_id=trial_id, event='RUNNING', log_path=log_path, sequence_id=spec.sequence_id,
+                environment_id=environment, timestamp=started)))
+        except (sqlite3.Error, OSError, StoreError) as error:
+            self._store_failed(error)
+            return
+        self._arm_duration_timer(trial_id, running)
+
+    def _arm_duration_timer(self, trial_id: str, running: RunningTrial) -> None:
         limit = self.max_trial_duration
-        if limit is not None and self._loop is not None:
-            running.duration_timer = self._loop.call_later(limit, self._on_trial_timeout, trial_id)
+        if limit is None or self._loop is None:
+            return
+        record = self.trials.get(trial_id)
+        elapsed = (now_ms() - record.start_time) / 1000 if record is not None and record.start_time else 0.0
+        running.duration_timer = self._loop.call_later(max(0.0, limit - elapsed), self._on_trial_timeout, trial_id)
+
+    def _launch_failed(self, pending: PendingTrial, spec: TrialSpec, error: BaseException) -> None:
+        """A trial could not be launched: back off and keep it waiting, or stop on a full disk."""
+        trial_id = spec.trial_id
+        _logger.error('trial %s could not start: %s', trial_id, error)
+        self._write_stderr_note(spec.trial_dir, f'nni: the trial could not start: {error}\n')
+        if is_disk_full(error):
+            self._finish_trial(trial_id, 'FAILED', message=str(error), attempt=spec.attempt)
+            self.critical_error(f'the disk is full: {error}. Free some space, then resume the experiment.')
+            return
+        pause = self.launch_backoff.failed(f'{error}')
+        # the trial itself is not to blame: it waits for the next try instead of counting as FAILED
+        self._waiting.appendleft(pending)
+        if pause > 0:
+            _logger.warning('%d launches failed in a row; pausing launches for %.0f s', self.launch_backoff.consecutive,
+                            pause)
+            if self._loop is not None:
+                self._loop.call_later(pause, self.wake)
+
+    def _store_failed(self, error: BaseException) -> None:
+        """The store cannot take a write: ERROR with the reason (nothing may be acknowledged unwritten)."""
+        _logger.error('the store cannot be written: %s', error)
+        reason = 'the disk is full' if is_disk_full(error) else 'the experiment database cannot be written'
+        if self.status != 'ERROR':
+            self.critical_error(f'{reason}: {error}. Free some space (or fix {self.root / "db"}), then resume '
+                                f'the experiment.')
 
     @staticmethod
     def _write_stderr_note(trial_dir: Path, text: str) -> None:
@@ -684,24 +843,38 @@ class Engine:
         else:
             status = 'FAILED'
         message = trial_exit.message
+        self.failure_guard.note_exit(trial_exit.trial_id, trial_exit.exit_code)
         if trial_exit.exit_code is None and not running.kill_requested and message is None:
             message = 'the trial process was killed by a signal'
         self._finish_trial(trial_exit.trial_id, status, message=message)
 
-    def _finish_trial(self, trial_id: str, status: str, message: str | None = None) -> None:
+    def _finish_trial(self, trial_id: str, status: str, message: str | None = None,
+                      attempt: int | None = None) -> None:
         assert self.store is not None
         running = self._running.pop(trial_id, None)
         if running is not None and running.duration_timer is not None:
             running.duration_timer.cancel()
         record = self.trials[trial_id]
-        record.apply(self.store.add_trial_event(trial_id, status, message=message,
-                                                log_path=record.log_path,
-                                                sequence_id=record.sequence_id))
+        if attempt is None:
+            attempt = running.spec.attempt if running is not None else self._attempts.get(trial_id, 0)
+        event = dict(trial_job_id=trial_id, event=status, message=message, log_path=record.log_path,
+                     sequence_id=record.sequence_id)
+        try:
+            row = self.store.save_attempt(trial_id, attempt, 'ended', event=event)
+        except (sqlite3.Error, OSError, StoreError) as error:
+            # the end is known even if it cannot be stored: the trial must not show RUNNING forever
+            # (a resume reads its end again from the exit-code file)
+            self._store_failed(error)
+            row = TrialEventRow(now_ms(), trial_id, status, None, record.log_path, record.sequence_id, message, None)
+        record.apply(row)
         _logger.info('trial %s %s', trial_id, status)
         if self.dispatcher is not None and not self.dispatcher.failed:
             hyper_params = running.record if running is not None else (record.first_parameter_record or '')
             self.dispatcher.command('EN', json.dumps({'trial_job_id': trial_id, 'event': status,
                                                       'hyper_params': hyper_params}))
+        stop_reason = self.failure_guard.on_trial_finished(record)
+        if stop_reason is not None and self.status in ACTIVE_STATUSES:
+            halt_failing_experiment(self, stop_reason)
         self.wake()
 
     def _ingest_metrics_file(self, record: TrialRecord, trial_dir: Path, tracked: bool) -> None:
@@ -766,11 +939,21 @@ class Engine:
         if (metric_type, sequence) in keys:
             return None
         parameter_id = envelope.get('parameter_id')
-        row = self.store.add_metric(trial_id, None if parameter_id is None else str(parameter_id), metric_type,
-                                    sequence, json.dumps(value))
+        try:
+            row = self.store.add_metric(trial_id, None if parameter_id is None else str(parameter_id), metric_type,
+                                        sequence, json.dumps(value))
+        except (sqlite3.Error, OSError) as error:
+            # not acknowledged: the trial keeps it in its metrics file, read again on resume
+            self._store_failed(error)
+            raise EngineError(f'the metric could not be stored: {error}', 507) from error
         keys.add((metric_type, sequence))
         if metric_type == 'FINAL' and record.final_metric is None:
             record.final_metric = row
+            warning = non_finite_warning(trial_id, value)  # NaN/inf: stored as NNI does, but never silently
+            if warning is not None:
+                _logger.warning(warning.strip())
+                if record.log_path:
+                    self._write_stderr_note(Path(record.log_path), warning)
         if forward and trial_id in self._running and self.dispatcher is not None and not self.dispatcher.failed:
             envelope['value'] = value
             envelope['trial_job_id'] = trial_id
@@ -870,12 +1053,24 @@ class Engine:
             raise EngineError('reach maxTrialNum', 500)
         record = json.dumps({'parameter_id': None, 'parameter_source': 'customized', 'parameters': parameters,
                              'parameter_index': 0})
-        pending = PendingTrial(record, 'customized', sequence_id=self._next_sequence_id)
+        assert self.store is not None
+        trial_id = _new_trial_id(self.trials)
+        sequence_id = self._next_sequence_id
+        # committed before the answer: the trial and its sequence id survive a kill or stop + resume,
+        # and the id is never handed out twice (the store's highest sequence id is read on resume)
+        try:
+            row = self.store.add_trial_event(trial_id, 'ADD_CUSTOMIZED', data=record, sequence_id=sequence_id)
+        except (sqlite3.Error, OSError) as error:
+            self._store_failed(error)
+            raise EngineError(f'the customized trial could not be stored: {error}', 507) from error
         self._next_sequence_id += 1
+        self.trials[trial_id] = TrialRecord(trial_id)
+        self.trials[trial_id].apply(row)
+        pending = PendingTrial(record, 'customized', trial_id=trial_id, sequence_id=sequence_id)
         # a trial the user asked for goes before the tuner's suggestions
         self._waiting.appendleft(pending)
         self.wake()
-        return pending.sequence_id or 0
+        return sequence_id
 
     async def kill_trial(self, trial_id: str, early_stop: bool = False) -> None:
         """``DELETE /trial-jobs/{id}`` (or an assessor / duration kill when ``early_stop``)."""
@@ -883,11 +1078,16 @@ class Engine:
             raise EngineError('can not kill trial job in readonly mode!', 500)
         if trial_id not in self.trials and not any(p.trial_id == trial_id for p in self._waiting):
             raise EngineError(f'trial {trial_id} not found', 404)
+        was_waiting = False
         for pending in list(self._waiting):
             if pending.trial_id == trial_id:
                 self._waiting.remove(pending)
+                was_waiting = True
         running = self._running.get(trial_id)
         if running is None:
+            if was_waiting and trial_id in self.trials and self.store is not None:
+                # a queued trial (customized, or waiting to run again) ends here, recorded
+                self._finish_trial(trial_id, 'EARLY_STOPPED' if early_stop else 'USER_CANCELED')
             return
         running.kill_requested = True
         running.early_stop = running.early_stop or early_stop
@@ -946,7 +1146,13 @@ class Engine:
         return self._export_entries()
 
     def check_status(self) -> dict[str, Any]:
-        return {'status': self.status, 'errors': list(self.errors)}
+        # firstFailure: beyond NNI (its clients read only status and errors)
+        errors = list(self.errors)
+        launch_problem = self.launch_backoff.message()
+        if launch_problem is not None and self.status in ACTIVE_STATUSES:
+            errors.append(launch_problem)
+        return {'status': self.status, 'errors': errors,
+                'firstFailure': self.failure_guard.first_failure}
 
     def summary(self) -> dict[str, Any]:
         """Counts the portal and progress displays need (beyond NNI)."""
@@ -969,6 +1175,7 @@ class Engine:
             'execDuration': self.exec_duration(),
             'bestMetric': None if best is None else best[0],
             'bestTrialJobId': None if best is None else best[1],
+            **self.failure_guard.summary_fields(),
         }
 
     # ------------------------------------------------------------------ stop
@@ -988,11 +1195,18 @@ class Engine:
             self.dispatcher.stop()
         elif self.dispatcher is not None:
             await asyncio.to_thread(self.dispatcher.stop, 30.0)
+        interrupted = list(self._running)
         if self.training_service is not None:
             try:
                 await self.training_service.stop()
             except Exception:  # noqa: BLE001
                 _logger.exception('training service failed to stop cleanly')
+        if self.store is not None and interrupted:
+            # stopped with the experiment: a resume runs them again (NNI's rule), as new attempts
+            try:
+                self.store.mark_attempts(interrupted, 'interrupted')
+            except (sqlite3.Error, OSError) as error:
+                _logger.error('cannot record the interrupted trials: %s', error)
         if self.store is not None:
             if previous != 'VIEWED':
                 self._set_status('STOPPED')

@@ -527,6 +527,8 @@ class PortalData:
             'experimentId': engine.experiment_id,
             'status': engine.status,
             'errors': list(engine.errors),
+            # the overview's failure banner: why trials fail (failure_guard.py)
+            'firstFailure': engine.failure_guard.first_failure if counts.get('FAILED') else None,
             'profile': profile,
             'counts': counts,
             'total': len(rows),
@@ -880,8 +882,11 @@ def static_response(request: Request, relative: str) -> Response | None:
     if match:
         relative = match.group(2)
         immutable = match.group(1) == assets_version()
-    candidate = (STATIC_DIR / relative).resolve()
-    if not candidate.is_file() or STATIC_DIR not in candidate.parents or candidate.name == 'index.html':
+    try:
+        candidate = (STATIC_DIR / relative).resolve()
+        if not candidate.is_file() or STATIC_DIR not in candidate.parents or candidate.name == 'index.html':
+            return None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: no such asset
         return None
     asset = _load_asset(candidate)
     headers = {'ETag': asset.etag, 'X-Content-Type-Options': 'nosniff',

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import portal_api
 from .engine import Engine, EngineError
+from .server_edges import BodyError, EdgeGuard, ServedNames, ServerLimits, is_loopback, parse_json_body
 from .web import FileResponse, Mount, PlainTextResponse, Request, Response, Route, Router
 
 _logger = logging.getLogger('nni.manager.rest')
@@ -24,7 +25,6 @@ _CORS_HEADERS = {
     'Access-Control-Allow-Methods': 'PUT,POST,GET,DELETE,OPTIONS',
 }
 _TRIAL_FILE_NAMES = {'trial.log': 'trial.log', 'stderr': 'trial.stderr', 'stdout': 'trial.stdout'}
-_LOOPBACK_HOSTS = {'127.0.0.1', '::1', 'localhost'}
 STATIC_DIR = Path(__file__).resolve().parent.parent / 'webui' / 'static'
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -43,17 +43,19 @@ def _error(message: str, status: int) -> Response:
     return _json({'error': message}, status)
 
 
+#: deepest JSON body accepted (NNI_MANAGER_MAX_JSON_DEPTH); set by build_app
+_max_json_depth = ServerLimits().max_json_depth
+
+
 async def _body_json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw:
-        return None
     try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise EngineError(f'request body is not valid JSON: {error}') from error
+        return parse_json_body(await request.body(), _max_json_depth)
+    except BodyError as error:
+        raise EngineError(str(error)) from None
 
 
-def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
+def build_app(engine: Engine, request_shutdown: Callable[[], None],
+              limits: ServerLimits | None = None) -> EdgeGuard:
     """The ASGI application of one experiment's manager.
 
     Parameters
@@ -62,19 +64,35 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
         The experiment's engine.
     request_shutdown
         Called after ``DELETE /experiment`` has been answered: stops the engine and the server.
+    limits
+        The server's limits (the JSON depth and the extra served names are read here);
+        defaults from the environment.
     """
+    global _max_json_depth
+    limits = limits if limits is not None else ServerLimits.from_env()
+    _max_json_depth = limits.max_json_depth
+    names = ServedNames(engine.options.bind_address, limits.allowed_hosts)
+    token_help = (f'the token is in the file db/token of experiment {engine.experiment_id} on the machine that '
+                  'runs it (send it as header X-NNI-Token, or open the portal once as <url>/?token=<token>)')
 
     def guarded(handler: Handler, mutating: bool = False) -> Handler:
         async def wrapper(request: Request) -> Response:
             if mutating and not _trusted(request, engine):
                 return _error('this manager listens beyond loopback: mutating calls need the '
-                              'experiment token in the X-NNI-Token header', 403)
+                              f'experiment token; {token_help}', 403)
             if mutating and _cross_site(request):
                 return _error('cross-site request refused: the Origin header does not match this server', 403)
+            if not mutating and names.beyond_loopback and not _may_read(request):
+                return _error(f'this manager listens beyond loopback ({names.bind_address}): reads need the '
+                              f'experiment token; {token_help}', 403)
             try:
                 return await handler(request)
             except EngineError as error:
-                return _error(str(error), error.status)
+                # NNI answers 500 to refusals a client provokes (read-only mode, "reach
+                # maxTrialNum"); they are conflicts with the experiment's state: 409, same message
+                return _error(str(error), 409 if error.status == 500 else error.status)
+            except RecursionError:
+                return _error(f'request data nested too deeply (limit {_max_json_depth} levels)', 400)
             except Exception as error:  # noqa: BLE001 - a bug answers 500, the manager lives on
                 _logger.exception('%s %s failed', request.method, request.url.path)
                 return _error(f'internal error: {error}', 500)
@@ -100,6 +118,8 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
             await engine.resume()
         else:
             await engine.view()
+            if names.beyond_loopback:
+                _write_view_token(engine)
             portal_data.warm_up_in_background()
         return _empty()
 
@@ -120,7 +140,9 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
         return _empty()
 
     async def imported_data(request: Request) -> Response:
-        return _json(engine.imported_data())
+        # compact JSON text per batch, as NNI's manager answers (its client compares the text)
+        return _json([json.dumps(json.loads(text), allow_nan=True, separators=(',', ':'))
+                      for text in engine.imported_data()])
 
     async def experiment_metadata(request: Request) -> Response:
         entries = await _manifest_entries()
@@ -195,13 +217,11 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
         if record is None or not record.log_path:
             raise EngineError(f'trial {trial_id} not found', 404)
         path = Path(record.log_path) / _TRIAL_FILE_NAMES.get(name, name)
-        if not path.is_file():
+        if not _is_file(path):
             raise EngineError(f'ENOENT: no such file {path}', 404)
         if name in _TRIAL_FILE_NAMES:
-            text = path.read_bytes()
-            if not text:
-                text = f'{name} is empty.'.encode()
-            return Response(text, media_type='text/plain; charset=utf-8')
+            # streamed from disk in chunks, off the event loop: stdout can be gigabytes
+            return FileResponse(path, media_type='text/plain; charset=utf-8', empty_text=f'{name} is empty.')
         return FileResponse(path, media_type='application/octet-stream')
 
     async def export_data(request: Request) -> Response:
@@ -215,7 +235,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
         if '/' in name or name.startswith('.'):
             return PlainTextResponse('Not Found', 404)
         path = engine.log_dir / name
-        if not path.is_file():
+        if not _is_file(path):
             return PlainTextResponse('Not Found', 404)
         return FileResponse(path, media_type='text/plain')
 
@@ -230,7 +250,11 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
             metric = command.get('metric')
             if not isinstance(metric, str):
                 metric = json.dumps(metric)
-            engine.ingest_metric(trial_id, metric)
+            try:
+                engine.ingest_metric(trial_id, metric)
+            except OverflowError as error:
+                # a sequence or id beyond SQLite's 64-bit integers (or infinite): nothing was stored
+                raise EngineError(f'a number in the metric of trial {trial_id} is out of range: {error}') from None
             return _empty()
         if command.get('type') == 'request_parameter':
             return _empty()
@@ -299,7 +323,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
     ]
     routes = [
         Mount('/api/v1/nni', routes=api_routes),
-        Route('/logs/{filename}', logs, methods=['GET']),
+        Route('/logs/{filename}', guarded(logs), methods=['GET']),
         Route('/env/{env_id}/{trial_id}', guarded(trial_channel_put), methods=['PUT']),
         Route('/env/{env_id}/{trial_id}', guarded(trial_channel_get), methods=['GET']),
         Route('/tuner/commands', guarded(tuner_commands), methods=['GET']),
@@ -310,7 +334,41 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None]) -> Router:
     prefix = engine.options.url_prefix.strip('/')
     if prefix:
         routes = [Mount(f'/{prefix}', routes=routes)]
-    return Router(routes)
+    return EdgeGuard(Router(routes), names, token=lambda: engine.token, manager_ip=lambda: _manager_ip(engine),
+                     port=engine.options.port, url_prefix=prefix)
+
+
+def _is_file(path: Path) -> bool:
+    # a client's file name can be too long (ENAMETOOLONG) or otherwise unusable: not found, not 500
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _manager_ip(engine: Engine) -> str | None:
+    value = engine.params.get('nniManagerIp') if isinstance(engine.params, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _write_view_token(engine: Engine) -> None:
+    # a viewed experiment served beyond loopback needs a token the user can read; view mode
+    # otherwise writes nothing (the folder may be read-only: then only loopback can read)
+    try:
+        engine._write_token()  # noqa: SLF001 - the engine's own writer (mode 0600)
+    except OSError as error:
+        _logger.warning('cannot write the token of the viewed experiment: %s', error)
+
+
+def _may_read(request: Request) -> bool:
+    # loopback callers (nnictl, the launching script) read freely, as they may mutate
+    if _loopback_client(request):
+        return True
+    return request.scope.get('nni.auth') in ('header', 'cookie')
+
+
+def _loopback_client(request: Request) -> bool:
+    return is_loopback(request.client.host if request.client else None)
 
 
 def _cross_site(request: Request) -> bool:
@@ -326,10 +384,14 @@ def _cross_site(request: Request) -> bool:
 
 
 def _trusted(request: Request, engine: Engine) -> bool:
-    client = request.client.host if request.client else None
-    if client in _LOOPBACK_HOSTS or (client or '').startswith('127.'):
+    if _loopback_client(request):
         return True
-    return request.headers.get('x-nni-token') == engine.token
+    auth = request.scope.get('nni.auth')
+    if auth == 'header':
+        return True
+    # the cookie alone could ride on a forged cross-site request: it counts only with an Origin
+    # naming this very server (browsers send Origin on every non-GET fetch)
+    return auth == 'cookie' and bool(request.headers.get('origin')) and not _cross_site(request)
 
 
 async def _manifest_entries(sweep: bool = False) -> dict[str, Any]:

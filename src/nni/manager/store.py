@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS TrialJobEvent (
@@ -33,6 +33,21 @@ CREATE TABLE IF NOT EXISTS ExperimentProfile (
 CREATE INDEX IF NOT EXISTS ExperimentProfile_id ON ExperimentProfile(id);
 CREATE TABLE IF NOT EXISTS SchemaVersion (version integer);
 """
+
+#: version 2: trial attempts (handles of running attempts, for reattach) and the metrics of
+#: attempts a re-run superseded; both are tables of our own beside NNI's, which stay as they were
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS TrialAttempt (
+    trialJobId text, attempt integer, state text, handle text, timestamp integer,
+    PRIMARY KEY (trialJobId, attempt));
+CREATE TABLE IF NOT EXISTS SupersededMetricData (
+    timestamp integer, trialJobId text, parameterId text, type text, sequence integer, data text,
+    attempt integer);
+CREATE INDEX IF NOT EXISTS SupersededMetricData_trialJobId ON SupersededMetricData(trialJobId);
+"""
+
+#: states of a :class:`AttemptRow`
+ATTEMPT_STATES = ('starting', 'running', 'interrupted', 'ended')
 
 
 class StoreError(RuntimeError):
@@ -81,6 +96,18 @@ class MetricRow:
         }
 
 
+@dataclass(frozen=True)
+class AttemptRow:
+    """One row of ``TrialAttempt``: an attempt of a trial and how a later manager finds it."""
+
+    trial_job_id: str
+    attempt: int
+    #: ``starting`` (launch asked), ``running`` (handle known), ``interrupted`` (stopped by an
+    #: experiment stop: run again on resume), ``ended``
+    state: str
+    handle: dict[str, Any] | None
+
+
 class ExperimentStore:
     """SQLite-backed store of one experiment.
 
@@ -107,11 +134,43 @@ class ExperimentStore:
         self._db.execute('PRAGMA synchronous=NORMAL')
         self._db.executescript(_SCHEMA)
         row = self._db.execute('SELECT version FROM SchemaVersion').fetchone()
-        if row is None:
-            self._db.execute('INSERT INTO SchemaVersion VALUES (?)', (SCHEMA_VERSION,))
-        elif row[0] > SCHEMA_VERSION:
+        if row is not None and row[0] > SCHEMA_VERSION:
             raise StoreError(f'database {path} has schema version {row[0]}, newer than this nni '
                              f'(version {SCHEMA_VERSION}); upgrade nni to open it')
+        self._migrate(row[0] if row is not None else None)
+
+    def _migrate(self, version: int | None) -> None:
+        """Bring a new or older database to :data:`SCHEMA_VERSION` in one transaction."""
+        if version == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            # version 1 -> 2 only adds tables: every v1 row keeps its meaning (attempt 0)
+            for statement in _SCHEMA_V2.split(';'):
+                if statement.strip():
+                    self._db.execute(statement)
+            if version is None:
+                self._db.execute('INSERT INTO SchemaVersion VALUES (?)', (SCHEMA_VERSION,))
+            else:
+                self._db.execute('UPDATE SchemaVersion SET version = ?', (SCHEMA_VERSION,))
+
+    def _transaction(self):  # type: ignore[no-untyped-def]
+        import contextlib
+
+        @contextlib.contextmanager
+        def transaction():  # type: ignore[no-untyped-def]
+            self._db.execute('BEGIN IMMEDIATE')
+            try:
+                yield
+            except BaseException:
+                self._db.execute('ROLLBACK')
+                raise
+            self._db.execute('COMMIT')
+
+        return transaction()
+
+    def schema_version(self) -> int:
+        """The version recorded in the database."""
+        return int(self._db.execute('SELECT version FROM SchemaVersion').fetchone()[0])
 
     def close(self) -> None:
         """Close the connection; later calls raise."""
@@ -205,6 +264,70 @@ class ExperimentStore:
             args.append(metric_type)
         query += ' ORDER BY rowid'
         return self._db.execute(query, args).fetchall()
+
+    # trial attempts ----------------------------------------------------------------------
+
+    def save_attempt(self, trial_job_id: str, attempt: int, state: str, handle: dict[str, Any] | None = None,
+                     event: dict[str, Any] | None = None) -> TrialEventRow | None:
+        """Record (or update) one attempt of a trial and commit it.
+
+        ``event`` (keyword arguments of :meth:`add_trial_event`) is written in the same transaction,
+        so an attempt's handle and the ``RUNNING`` event that acknowledges its start land together.
+        """
+        if state not in ATTEMPT_STATES:
+            raise ValueError(f'attempt state must be one of {ATTEMPT_STATES}, got {state!r}')
+        with self._transaction():
+            if handle is None:
+                updated = self._db.execute(
+                    'UPDATE TrialAttempt SET state = ?, timestamp = ? WHERE trialJobId = ? AND attempt = ?',
+                    (state, now_ms(), trial_job_id, attempt)).rowcount
+                if not updated:
+                    self._db.execute('INSERT INTO TrialAttempt VALUES (?,?,?,?,?)',
+                                     (trial_job_id, attempt, state, None, now_ms()))
+            else:
+                self._db.execute('INSERT OR REPLACE INTO TrialAttempt VALUES (?,?,?,?,?)',
+                                 (trial_job_id, attempt, state, json.dumps(handle), now_ms()))
+            row = self.add_trial_event(**event) if event is not None else None
+        return row
+
+    def latest_attempts(self) -> dict[str, AttemptRow]:
+        """The newest attempt of every trial that has one."""
+        latest: dict[str, AttemptRow] = {}
+        for trial_id, attempt, state, handle in self._db.execute(
+                'SELECT trialJobId, attempt, state, handle FROM TrialAttempt ORDER BY trialJobId, attempt'):
+            latest[trial_id] = AttemptRow(trial_id, attempt, state, json.loads(handle) if handle else None)
+        return latest
+
+    def mark_attempts(self, trial_job_ids: list[str], state: str) -> None:
+        """Set the state of the newest attempt of each trial in one transaction."""
+        latest = self.latest_attempts()
+        with self._transaction():
+            for trial_id in trial_job_ids:
+                if trial_id in latest:
+                    self._db.execute('UPDATE TrialAttempt SET state = ? WHERE trialJobId = ? AND attempt = ?',
+                                     (state, trial_id, latest[trial_id].attempt))
+
+    def supersede_metrics(self, trial_job_id: str, attempt: int) -> int:
+        """Move the metrics of ``trial_job_id`` (those of its attempt ``attempt``) out of ``MetricData``.
+
+        They stay in ``SupersededMetricData``; ``MetricData`` (what the REST API, the portal and the
+        tuner see) keeps only the current attempt's. Returns how many rows moved.
+        """
+        with self._transaction():
+            self._db.execute(
+                'INSERT INTO SupersededMetricData SELECT timestamp, trialJobId, parameterId, type, sequence, data, ? '
+                'FROM MetricData WHERE trialJobId = ? ORDER BY rowid', (attempt, trial_job_id))
+            moved = self._db.execute('DELETE FROM MetricData WHERE trialJobId = ?', (trial_job_id,)).rowcount
+        return moved
+
+    def superseded_metrics(self, trial_job_id: str | None = None) -> list[tuple[int, MetricRow]]:
+        """``(attempt, row)`` of superseded metrics, oldest first."""
+        query = ('SELECT attempt, timestamp, trialJobId, parameterId, type, sequence, data FROM SupersededMetricData')
+        args: list[Any] = []
+        if trial_job_id is not None:
+            query += ' WHERE trialJobId = ?'
+            args.append(trial_job_id)
+        return [(row[0], MetricRow(*row[1:])) for row in self._db.execute(query + ' ORDER BY rowid', args)]
 
     # change detection --------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .store import MetricRow, TrialEventRow
@@ -71,6 +72,8 @@ class TrialRecord:
     # serialized to_rest() and the state it was made from: GET /trial-jobs of 10,000 trials
     # joins cached strings instead of encoding every record again
     _json_cache: tuple[tuple[Any, ...], str] | None = field(default=None, repr=False, compare=False)
+    # machine that ran a trial of a multi-machine platform, from <logPath>/.nni/machine
+    _machine: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def first_parameter_record(self) -> str | None:
@@ -111,7 +114,7 @@ class TrialRecord:
         self.message = row.message
         if row.environment_id:
             self.environment_id = row.environment_id
-        if row.data and event in ('WAITING', 'RUNNING', 'ADD_HYPERPARAMETER'):
+        if row.data and event in ('WAITING', 'RUNNING', 'ADD_HYPERPARAMETER', 'ADD_CUSTOMIZED'):
             record, index = normalise_parameter_record(row.data)
             if index not in self.parameter_indexes:
                 self.parameter_indexes.add(index)
@@ -151,4 +154,19 @@ class TrialRecord:
             info['message'] = self.message
         if self.environment_id:
             info['envId'] = self.environment_id
+        machine = self.machine()
+        if machine:
+            info['machine'] = machine
         return info
+
+    def machine(self) -> str | None:
+        """``user@host:port`` of the machine that ran the trial (remote platform; REST field ``machine``).
+
+        The remote training service writes it to ``<logPath>/.nni/machine`` when it starts the trial.
+        """
+        if self._machine is None and self.log_path and self.environment_id not in (None, 'local-env'):
+            try:
+                self._machine = (Path(self.log_path) / '.nni' / 'machine').read_text(encoding='utf-8').strip() or None
+            except (OSError, UnicodeDecodeError):
+                pass
+        return self._machine

@@ -10,6 +10,7 @@ imports; this module imports only the standard library.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Endpoint = Callable[["Request"], Awaitable["Response"]]
 
-_FILE_CHUNK = 64 * 1024
+_FILE_CHUNK = 128 * 1024
 
 
 class Address(NamedTuple):
@@ -163,21 +164,41 @@ class PlainTextResponse(Response):
 
 
 class FileResponse(Response):
-    """A file from disk, sent in chunks (trial outputs can be large)."""
+    """A file from disk, streamed in chunks read off the event loop (trial outputs can be large).
+
+    At most one chunk per download is in memory at a time: the next one is read only after the
+    previous one has been handed to the connection and drained to the client.
+
+    Parameters
+    ----------
+    path
+        The file.
+    media_type
+        Its content type.
+    headers
+        Extra headers.
+    empty_text
+        Sent (as the whole body) instead of an empty file, for NNI's "stdout is empty." answers.
+    """
 
     def __init__(self, path: str | os.PathLike[str], media_type: str = "application/octet-stream",
-                 headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
+                 headers: Mapping[str, str] | None = None, empty_text: str | None = None) -> None:  # fmt: skip
         super().__init__(b"", 200, headers, media_type=media_type)
         self.path = Path(path)
+        self.empty_text = empty_text
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            handle = self.path.open("rb")
+            handle = await asyncio.to_thread(self.path.open, "rb")
         except OSError:
             await PlainTextResponse("Not Found", 404)(scope, receive, send)
             return
-        with handle:
+        try:
             size = os.fstat(handle.fileno()).st_size
+            if size == 0 and self.empty_text is not None:
+                self.body = self.empty_text.encode("utf-8")
+                await Response.__call__(self, scope, receive, send)
+                return
             await send({"type": "http.response.start", "status": 200, "headers": self._raw_headers(size)})
             if scope["method"] == "HEAD":
                 await send({"type": "http.response.body", "body": b""})
@@ -185,12 +206,17 @@ class FileResponse(Response):
             remaining = size
             while True:
                 # Never more than the size announced: the file may grow while it is sent.
-                chunk = handle.read(min(_FILE_CHUNK, remaining))
+                chunk = await asyncio.to_thread(handle.read, min(_FILE_CHUNK, remaining)) if remaining > 0 else b""
                 remaining -= len(chunk)
                 last = not chunk or remaining <= 0
+                if not chunk and remaining > 0:
+                    # the file shrank while it was sent: the announced length cannot be honoured
+                    raise ConnectionAbortedError(f"{self.path} shrank while it was sent")
                 await send({"type": "http.response.body", "body": chunk, "more_body": not last})
                 if last:
                     return
+        finally:
+            handle.close()
 
 
 _PARAMETER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::(path))?}")

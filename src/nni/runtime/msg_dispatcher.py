@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
+
+from .msg_dispatcher_base import MsgDispatcherBase
+from .tuner_command_channel import CommandType
 
 _logger = logging.getLogger('nni.dispatcher')
 
@@ -82,6 +86,11 @@ class Dispatcher:
         self._histories: dict[str, dict[int, Any]] = {}
         self._ended_trials: set[str] = set()
         self.failed = False
+        # advisor mode (Hyperband, BOHB, NNI-style advisors): see "advisors" below
+        self._advisor: Any = None
+        self._advisor_in_flight: set[str] = set()
+        self._advisor_held_no = False
+        self._advisor_sent_initialized = False
 
     # engine side -------------------------------------------------------------------------
 
@@ -152,12 +161,18 @@ class Dispatcher:
             self.tuner = create_algorithm(self._tuner_config, 'tuner')
         if self.tuner is None:
             raise AlgorithmError('the tuner class returned no instance')
+        if _is_advisor(self.tuner):
+            self._attach_advisor()
+            return
         if self.assessor is None and self._assessor_config:
             self.assessor = create_algorithm(self._assessor_config, 'assessor')
         _logger.info('tuner %s ready%s', type(self.tuner).__name__,
                      f', assessor {type(self.assessor).__name__}' if self.assessor is not None else '')
 
     def _handle(self, code: str, content: str) -> None:
+        if self._advisor is not None:
+            self._handle_for_advisor(code, content)
+            return
         handler = _HANDLERS.get(code)
         if handler is None:
             raise AlgorithmError(f'unknown dispatcher command {code!r}')
@@ -241,6 +256,8 @@ class Dispatcher:
         if result is AssessResult.Bad:
             _logger.info('assessor stops trial %s after %d results', trial_job_id, len(ordered))
             self._send('KI', json.dumps(trial_job_id))
+            # judged once: later results of a trial being stopped get no second KI (NNI sends one per result)
+            self._ended_trials.add(trial_job_id)
             if self._include_intermediate:
                 self._give_final_result(parameter_id, value, trial_job_id)
 
@@ -255,8 +272,8 @@ class Dispatcher:
         self._ended_trials.add(trial_job_id)
         if self._histories.pop(trial_job_id, None) is not None and self.assessor is not None:
             self.assessor.trial_end(trial_job_id, success)
-        if parameter_id in self._resumed_ids:
-            return
+        if parameter_id in self._resumed_ids or self.tuner is None:
+            return  # (no tuner: an assessor driven alone, as NNI's MsgDispatcher allows)
         self.tuner.trial_end(parameter_id, success)
 
     def _handle_import_data(self, content: str) -> None:
@@ -292,6 +309,104 @@ class Dispatcher:
     def _handle_ping(self, content: str) -> None:
         pass
 
+    # advisors ------------------------------------------------------------------------------
+    #
+    # An advisor (Hyperband, BOHB, or a user class written against NNI's MsgDispatcherBase)
+    # plays tuner and assessor at once: it gets the commands themselves through its
+    # ``handle_*`` methods and answers with ``send(command, content)``, which is pointed at
+    # the engine here. Two things are added around it:
+    # * ``NO`` is held back while trials the advisor started are still running: an advisor
+    #   waiting for a round to finish says "nothing now" but sends more trials when one ends,
+    #   and the engine would otherwise take "nothing now and nothing running" as the end.
+    # * parameter ids are opaque (Hyperband uses strings); nothing compares them with ints.
+
+    def _attach_advisor(self) -> None:
+        self._advisor = self.tuner
+        if self._assessor_config:
+            _logger.warning('the tuner is an advisor, which does its own early stopping; '
+                            'the configured assessor is not used')
+        # an instance attribute wins over the class's send(); NNI's advisors call self.send(...)
+        self._advisor.send = self._send_from_advisor
+        if os.environ.get('NNI_MODE') == 'resume':
+            load = getattr(self._advisor, 'load_checkpoint', None)
+            if callable(load):
+                load()
+        _logger.info('advisor %s ready', type(self._advisor).__name__)
+
+    def _send_from_advisor(self, command: Any, content: Any = '') -> None:
+        code = str(getattr(command, 'value', command))
+        if not isinstance(content, str):
+            content = json.dumps(content)
+        if code == 'ID':
+            self._advisor_sent_initialized = True
+        elif code == 'TR':
+            self._advisor_held_no = False
+            self._advisor_in_flight.add(_id_key(_parameter_id_of(content)))
+        elif code == 'NO' and self._advisor_in_flight:
+            self._advisor_held_no = True
+            return
+        self._send(code, content)
+
+    def _handle_for_advisor(self, code: str, content: str) -> None:
+        advisor = self._advisor
+        if code == 'IN':
+            advisor.handle_initialize(json.loads(content))
+            if not self._advisor_sent_initialized:
+                self._send_from_advisor('ID', '')
+        elif code == 'SS':
+            advisor.handle_update_search_space(json.loads(content))
+        elif code == 'GE':
+            advisor.handle_request_trial_jobs(int(content))
+        elif code == 'ME':
+            advisor.handle_report_metric_data(json.loads(content))
+        elif code == 'EN':
+            data = json.loads(content)
+            advisor.handle_trial_end(data)
+            self._advisor_in_flight.discard(_id_key(_parameter_id_of(data.get('hyper_params'))))
+            if self._advisor_held_no and not self._advisor_in_flight:
+                self._advisor_held_no = False
+                self._send('NO', '')
+        elif code == 'FD':
+            entries = [json.loads(e) if isinstance(e, str) else dict(e) for e in json.loads(content)]
+            for entry in entries:
+                entry['value'] = _decode_metric_value(entry.get('value'))
+            advisor.handle_import_data(entries)
+        elif code == 'AD':
+            records = [json.loads(r) if isinstance(r, str) else r for r in (json.loads(content) if content else [])]
+            for record in records:
+                if record.get('parameter_id') is not None:
+                    self._advisor_in_flight.add(_id_key(record['parameter_id']))
+            handler = getattr(advisor, 'handle_add_customized_trial', None)
+            if callable(handler):
+                handler(records)
+        elif code == 'PI':
+            handler = getattr(advisor, 'handle_ping', None)
+            if callable(handler):
+                handler(content)
+        else:
+            raise AlgorithmError(f'unknown dispatcher command {code!r}')
+
+
+def _is_advisor(algorithm: Any) -> bool:
+    """An advisor answers the commands itself (NNI: a ``MsgDispatcherBase`` subclass)."""
+    return all(callable(getattr(algorithm, name, None)) for name in (
+        'handle_initialize', 'handle_request_trial_jobs', 'handle_report_metric_data', 'handle_trial_end'))
+
+
+def _parameter_id_of(packed: Any) -> Any:
+    """The ``parameter_id`` of a packed parameter record (a dict or its JSON text), else ``None``."""
+    if isinstance(packed, str):
+        try:
+            packed = json.loads(packed)
+        except ValueError:
+            return None
+    return packed.get('parameter_id') if isinstance(packed, dict) else None
+
+
+def _id_key(parameter_id: Any) -> str:
+    # ids are opaque JSON values; their JSON text is a type-safe key (no str/int comparisons)
+    return json.dumps(parameter_id)
+
 
 _HANDLERS: dict[str, Callable[[Dispatcher, str], None]] = {
     'IN': Dispatcher._handle_initialize,
@@ -303,3 +418,96 @@ _HANDLERS: dict[str, Callable[[Dispatcher, str], None]] = {
     'AD': Dispatcher._handle_add_resumed,
     'PI': Dispatcher._handle_ping,
 }
+
+
+# NNI's Python API ----------------------------------------------------------------------------
+#
+# ``MsgDispatcher`` and ``_pack_parameter`` keep NNI's names for code (and NNI's tests) that drive
+# a dispatcher by hand. The commands are handled by the ``Dispatcher`` above; this layer only
+# adapts NNI's object interface (channel, worker threads, ``handle_*`` methods, ``send``).
+
+def _pack_parameter(parameter_id: Any, params: Any, customized: bool = False, trial_job_id: str | None = None,
+                    parameter_index: int | None = None) -> str:
+    """The JSON record of one suggestion, as the manager stores it and a trial receives it.
+
+    Parameters
+    ----------
+    parameter_id
+        Id of the suggestion.
+    params
+        The parameters.
+    customized
+        ``parameter_source`` is ``'customized'`` instead of ``'algorithm'``.
+    trial_job_id, parameter_index
+        Added when given (``parameter_index`` defaults to 0).
+
+    Returns
+    -------
+    str
+        ``{"parameter_id", "parameter_source", "parameters", "parameter_index"[, "trial_job_id"]}``.
+    """
+    record: dict[str, Any] = {
+        'parameter_id': parameter_id,
+        'parameter_source': 'customized' if customized else 'algorithm',
+        'parameters': params,
+    }
+    if trial_job_id is not None:
+        record['trial_job_id'] = trial_job_id
+    record['parameter_index'] = 0 if parameter_index is None else parameter_index
+    return json.dumps(record)
+
+
+class MsgDispatcher(MsgDispatcherBase):
+    """NNI's dispatcher of one tuner and an optional assessor.
+
+    Parameters
+    ----------
+    command_channel_url
+        See :class:`~nni.runtime.msg_dispatcher_base.MsgDispatcherBase`.
+    tuner
+        A :class:`nni.tuner.Tuner` (``None`` for an assessor alone).
+    assessor
+        A :class:`nni.assessor.Assessor`, or ``None``.
+    """
+
+    def __init__(self, command_channel_url: str | None, tuner: Any, assessor: Any = None) -> None:
+        super().__init__(command_channel_url)
+        self.tuner = tuner
+        self.assessor = assessor
+        self._core = Dispatcher(None, None, self._send_code, tuner=tuner, assessor=assessor,
+                                include_intermediate_results=os.environ.get(
+                                    'NNI_INCLUDE_INTERMEDIATE_RESULTS') == 'true')
+
+    def _send_code(self, code: str, content: str) -> None:
+        self.send(CommandType(code), content)
+
+    def load_checkpoint(self) -> None:
+        for algorithm in (self.tuner, self.assessor):
+            if algorithm is not None:
+                algorithm.load_checkpoint()
+
+    def save_checkpoint(self) -> None:
+        for algorithm in (self.tuner, self.assessor):
+            if algorithm is not None:
+                algorithm.save_checkpoint()
+
+    def handle_initialize(self, data: Any) -> None:
+        self._core._handle_initialize(json.dumps(data))
+
+    def handle_request_trial_jobs(self, data: Any) -> None:
+        self._core._handle_request_trials(str(data))
+
+    def handle_update_search_space(self, data: Any) -> None:
+        self._core._handle_update_search_space(json.dumps(data))
+
+    def handle_import_data(self, data: Any) -> None:
+        self._core._handle_import_data(json.dumps(data))
+
+    def handle_add_customized_trial(self, data: Any) -> None:
+        self._core._handle_add_resumed(json.dumps(data))
+
+    def handle_report_metric_data(self, data: Any) -> None:
+        self._core._handle_report_metric(json.dumps(data))
+
+    def handle_trial_end(self, data: Any) -> None:
+        self._core._handle_trial_end(json.dumps(data))

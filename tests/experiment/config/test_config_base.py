@@ -309,7 +309,7 @@ def test_new_platform_plugs_into_the_registry(workdir: Path, minimal, monkeypatc
         queue: str = 'default'
 
     assert training_service.known_platforms() == [
-        'local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller', 'fakecluster',
+        'local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller', 'slurm', 'fakecluster',
     ]
     config = ExperimentConfig(**minimal(trainingService={'platform': 'fakecluster', 'queue': 'gpu'}))
     assert type(config.training_service) is FakeClusterConfig

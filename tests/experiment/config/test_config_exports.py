@@ -19,6 +19,7 @@ TRAINING_SERVICES = {
     'kubeflow': ['KubeflowConfig', 'KubeflowRoleConfig'],
     'frameworkcontroller': ['FrameworkControllerConfig', 'FrameworkControllerRoleConfig', 'FrameworkAttemptCompletionPolicy'],
     'k8s_storage': ['K8sStorageConfig', 'K8sNfsConfig', 'K8sAzureStorageConfig'],
+    'slurm': ['SlurmConfig', 'SlurmLoginHostConfig'],
 }
 ALL_SERVICE_CLASSES = [name for names in TRAINING_SERVICES.values() for name in names]
 
@@ -67,9 +68,10 @@ def test_platform_registry() -> None:
     import nni.experiment.config as config
     from nni.experiment.config.training_service import known_platforms, training_service_config_class
 
-    assert known_platforms() == ['local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller']
+    assert known_platforms() == ['local', 'remote', 'openpai', 'aml', 'dlc', 'kubeflow', 'frameworkcontroller',
+                                 'slurm']
     classes = [config.LocalConfig, config.RemoteConfig, config.OpenpaiConfig, config.AmlConfig, config.DlcConfig,
-               config.KubeflowConfig, config.FrameworkControllerConfig]
+               config.KubeflowConfig, config.FrameworkControllerConfig, config.SlurmConfig]
     for platform, cls in zip(known_platforms(), classes, strict=True):
         assert training_service_config_class(platform) is cls
         assert cls().platform == platform

@@ -15,7 +15,8 @@ Differences from NNI's tuner, all deliberate:
   leaves, rather than the loser of one binary tournament, which selects harder on small budgets;
 * when every member is still running (concurrency above ``population_size``) a random
   configuration is given instead of raising :class:`nni.NoMoreTrialError` and leaving a worker idle;
-* parameter sets are never repeated; a finite space ends with ``NoMoreTrialError``;
+* parameter sets are not repeated while new ones are left; once a finite space is used up it keeps
+  suggesting (repeats), as NNI's does;
 * ``import_data`` adds imported results to the population (NNI ignores them); ``seed`` is ours.
 """
 
@@ -42,7 +43,7 @@ from nni.utils import OptimizeMode
 
 from ._local_moves import build_child, move
 from ._scored_history import ScoredHistoryTuner
-from .random_tuner import make_rng
+from .random_tuner import make_rng, prefer_new
 from .validators import EvolutionClassArgsValidator
 
 __all__ = ["EvolutionClassArgsValidator", "EvolutionTuner"]
@@ -119,10 +120,7 @@ class EvolutionTuner(ScoredHistoryTuner):
     def generate_parameters(self, parameter_id: Any, **kwargs: Any) -> dict[str, Any]:
         """Give a random configuration while the first population is drawn, then a mutated one.
 
-        Raises
-        ------
-        nni.NoMoreTrialError
-            When every configuration of a finite space has been given out.
+        Once every configuration of a finite space has been given out, configurations repeat.
         """
         with self._lock:
             if self._space is None or self._dedup is None:
@@ -135,7 +133,7 @@ class EvolutionTuner(ScoredHistoryTuner):
                 params = self._random(space, dedup)
             else:
                 params = self._mutant(space, dedup)
-            params = dedup(params)
+            params = prefer_new(dedup, params)
             self._running[parameter_id] = params
             return deformat_parameters(params, space)
 

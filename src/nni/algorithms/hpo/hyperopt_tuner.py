@@ -22,8 +22,9 @@ from a good result of that branch, picked the same way, and moves like the other
 
 Differences from NNI, all deliberate: no hyperopt dependency; ``constant_liar_type`` is read in
 loss terms (``'min'`` is always the optimistic lie, whatever ``optimize_mode``; NNI computed it
-before negating maximized metrics) and defaults to ``'max'`` (NNI: ``'min'``); parameter sets are never repeated (a finite space ends with
-:class:`nni.NoMoreTrialError`); ``import_data`` keeps records whose value is ``0`` (NNI skipped
+before negating maximized metrics) and defaults to ``'max'`` (NNI: ``'min'``); parameter sets are not
+repeated while new ones are left, and once a finite space is used up the tuner keeps suggesting
+(repeats), as NNI's does; ``import_data`` keeps records whose value is ``0`` (NNI skipped
 falsy values); ``trial_end`` is honoured; a ``seed`` argument makes runs reproducible.
 """
 
@@ -48,11 +49,11 @@ from nni.utils import OptimizeMode
 
 from ._local_moves import build_child, has_window, move, window_draw
 from ._scored_history import ScoredHistoryTuner
-from .random_tuner import RandomTuner, make_rng
+from .random_tuner import RandomTuner, make_rng, prefer_new
 from .tpe_tuner import TpeTuner
 from .validators import HyperoptClassArgsValidator
 
-__all__ = ["HyperoptClassArgsValidator", "HyperoptTuner"]
+__all__ = ["HyperoptClassArgsValidator", "HyperoptTuner", "json2parameter", "json2space", "json2vals"]
 
 _logger = logging.getLogger(__name__)
 
@@ -114,6 +115,9 @@ class HyperoptTuner(Tuner):
         self.parallel_optimize = bool(parallel_optimize)
         self.constant_liar_type = constant_liar_type
         self._engine: Tuner
+        # after the engine has used up a finite space: repeats drawn from the prior, as NNI's do
+        self._repeat_rng = make_rng(seed)
+        self._space: FormattedSearchSpace | None = None
         if algorithm_name == "tpe":
             liar = _LIARS[constant_liar_type] if self.parallel_optimize else None
             self._engine = TpeTuner(optimize_mode, seed, tpe_args={"constant_liar_type": liar})
@@ -131,16 +135,22 @@ class HyperoptTuner(Tuner):
             If the search space is invalid; the message names the parameter.
         """
         self._engine.update_search_space(search_space)
+        self._space = format_search_space(search_space)
 
     def generate_parameters(self, parameter_id: Any, **kwargs: Any) -> Any:
         """Suggest a parameter set, in the user's nested format.
 
-        Raises
-        ------
-        nni.NoMoreTrialError
-            When every configuration of a finite space has been given out.
+        New configurations come first; once every configuration of a finite space has been given
+        out, configurations repeat (drawn from the prior), as with NNI's hyperopt tuners.
         """
-        return self._engine.generate_parameters(parameter_id, **kwargs)
+        from nni import NoMoreTrialError
+
+        try:
+            return self._engine.generate_parameters(parameter_id, **kwargs)
+        except NoMoreTrialError:
+            if self._space is None:
+                raise
+            return deformat_parameters(sample_parameters(self._space, self._repeat_rng), self._space)
 
     def receive_trial_result(self, parameter_id: Any, parameters: Any, value: Any, **kwargs: Any) -> None:
         """Learn from a trial's final result (a number or a dict with ``"default"``)."""
@@ -219,7 +229,7 @@ class _Anneal(ScoredHistoryTuner):
                     if not dedup.is_duplicate(params):
                         break
                     params = sample_parameters(space, self._rng)
-            params = dedup(params)
+            params = prefer_new(dedup, params)
             self._running[parameter_id] = params
             return deformat_parameters(params, space)
 
@@ -269,3 +279,118 @@ class _Anneal(ScoredHistoryTuner):
             return value if moved is None else moved
 
         return build_child(space, self._pick(ranked), rng, change, donor)
+
+
+# NNI's module-level helpers -------------------------------------------------------------------
+#
+# NNI's HyperoptTuner translated search spaces to hyperopt expressions and back with these three
+# functions; code (and NNI's tests) import them from here. Names follow NNI's indexed notation
+# (:func:`nni.utils.json2space`): ``'root[lr]-uniform'``, ``'root[opt]-choice[1][lr]-uniform'``.
+# Only ``json2space`` needs the ``hyperopt`` package, imported when it is called.
+
+def _hyperopt_expression(hp: Any, type_: str, name: str, args: list[Any]) -> Any:
+    import math
+
+    if type_ == "randint":
+        # hyperopt's randint(label, upper) starts at 0; NNI's starts at lower
+        return hp.randint(name, args[1] - args[0]) + args[0]
+    if type_ in ("loguniform", "qloguniform"):
+        return getattr(hp, type_)(name, math.log(args[0]), math.log(args[1]), *args[2:])
+    return getattr(hp, type_)(name, *args)
+
+
+def json2space(in_x: Any, name: str = "root") -> Any:
+    """The hyperopt search-space expression of an NNI search space.
+
+    Parameters
+    ----------
+    in_x
+        The search space (or a part of it).
+    name
+        Label of ``in_x`` itself.
+
+    Returns
+    -------
+    Any
+        A structure of ``hyperopt.pyll`` expressions (``hp.choice``, ``hp.uniform``, ...).
+
+    Raises
+    ------
+    ImportError
+        The ``hyperopt`` package is not installed (the tuner itself does not need it).
+    """
+    from hyperopt import hp
+
+    if isinstance(in_x, dict):
+        if "_type" in in_x:
+            type_, values = in_x["_type"], in_x["_value"]
+            label = f"{name}-{type_}"
+            if type_ == "choice":
+                return hp.choice(label, [json2space(option, f"{label}[{index}]")
+                                         for index, option in enumerate(values)])
+            return _hyperopt_expression(hp, type_, label, list(values))
+        return {key: json2space(value, f"{name}[{key}]") for key, value in in_x.items()}
+    if isinstance(in_x, list):
+        return [json2space(item, f"{name}[{index}]") for index, item in enumerate(in_x)]
+    return in_x
+
+
+def json2parameter(in_x: Any, parameter: dict[str, Any], name: str = "root") -> Any:
+    """Indexed parameters (``{"_index", "_value"}`` per choice) from hyperopt's flat assignment.
+
+    Parameters
+    ----------
+    in_x
+        The search space (or a part of it).
+    parameter
+        ``{label: value}`` as hyperopt assigns it; a choice's value is the option's index.
+    name
+        Label of ``in_x`` itself.
+    """
+    if isinstance(in_x, dict):
+        if "_type" in in_x:
+            type_, values = in_x["_type"], in_x["_value"]
+            label = f"{name}-{type_}"
+            if type_ == "choice":
+                index = int(parameter[label])
+                return {"_index": index, "_value": json2parameter(values[index], parameter, f"{label}[{index}]")}
+            return parameter[label]
+        return {key: json2parameter(value, parameter, f"{name}[{key}]") for key, value in in_x.items()}
+    if isinstance(in_x, list):
+        return [json2parameter(item, parameter, f"{name}[{index}]") for index, item in enumerate(in_x)]
+    return in_x
+
+
+def json2vals(in_x: Any, vals: Any, out_y: dict[str, Any], name: str = "root") -> None:
+    """The inverse of :func:`json2parameter`: fill ``out_y`` with hyperopt's ``{label: value}``.
+
+    Parameters
+    ----------
+    in_x
+        The search space (or a part of it).
+    vals
+        Indexed parameters (``{"_index", "_value"}`` per choice) or plain values.
+    out_y
+        Filled in place.
+    name
+        Label of ``in_x`` itself.
+    """
+    if isinstance(in_x, dict):
+        if "_type" in in_x:
+            type_, values = in_x["_type"], in_x["_value"]
+            label = f"{name}-{type_}"
+            if type_ != "choice":
+                out_y[label] = vals
+                return
+            if isinstance(vals, dict) and "_index" in vals:
+                index, chosen = vals["_index"], vals["_value"]
+            else:
+                index, chosen = values.index(vals), vals
+            out_y[label] = index
+            json2vals(values[index], chosen, out_y, f"{label}[{index}]")
+            return
+        for key, value in in_x.items():
+            json2vals(value, vals[key], out_y, f"{name}[{key}]")
+    elif isinstance(in_x, list):
+        for index, item in enumerate(in_x):
+            json2vals(item, vals[index], out_y, f"{name}[{index}]")

@@ -28,7 +28,7 @@ from nni.tuner import Tuner
 
 from .validators import RandomClassArgsValidator
 
-__all__ = ["RandomClassArgsValidator", "RandomTuner"]
+__all__ = ["RandomClassArgsValidator", "RandomTuner", "prefer_new", "suggest"]
 
 _logger = logging.getLogger(__name__)
 
@@ -43,6 +43,39 @@ def make_rng(seed: int | None) -> np.random.Generator:
         seed = int(np.random.default_rng().integers(2**31))
         _logger.info("Using random seed %d", seed)
     return np.random.default_rng(seed)
+
+
+def suggest(rng: np.random.Generator, space: FormattedSearchSpace) -> FormattedParameters:
+    """Draw one parameter set of a formatted search space from its prior (NNI's ``random_tuner.suggest``).
+
+    Parameters
+    ----------
+    rng
+        The generator to draw with.
+    space
+        A space from :func:`nni.common.hpo_utils.format_search_space`.
+
+    Returns
+    -------
+    FormattedParameters
+        The draw, in the formatted form (:func:`~nni.common.hpo_utils.deformat_parameters` gives the
+        user's form).
+    """
+    return sample_parameters(space, rng)
+
+
+def prefer_new(dedup: Deduplicator, params: FormattedParameters) -> FormattedParameters:
+    """``dedup(params)``, except that a used-up finite space gives ``params`` again instead of raising.
+
+    For the tuners that NNI lets repeat a configuration (Anneal, Evolution, ``HyperoptTuner``):
+    they avoid repeats while new configurations are left and keep suggesting after that.
+    """
+    from nni import NoMoreTrialError
+
+    try:
+        return dedup(params)
+    except NoMoreTrialError:
+        return params
 
 
 class RandomTuner(Tuner):

@@ -27,6 +27,7 @@ __all__ = [
     "create_algorithm",
     "get_algorithm_meta",
     "is_available",
+    "search_space_validator",
     "validate_algorithm_config",
 ]
 
@@ -43,6 +44,7 @@ def _meta(
     alias: str | None = None,
     class_args: dict[str, Any] | None = None,
     accept_class_args: bool = True,
+    extra: str | None = None,
 ) -> dict[str, Any]:
     return {
         "builtinName": name,
@@ -54,6 +56,8 @@ def _meta(
         "acceptClassArgs": accept_class_args,
         "isAdvisor": algo_type == "advisor",
         "source": "nni",
+        # optional dependency group (pyproject extra) the algorithm needs, see _EXTRAS
+        "extra": extra,
     }
 
 
@@ -61,12 +65,13 @@ def _meta(
 BUILTIN_ALGORITHMS: dict[str, dict[str, Any]] = {
     meta["builtinName"]: meta
     for meta in [
+        # validators of these four live in a numpy-free module; NNI's paths re-export them
         _meta("Medianstop", "assessor", "medianstop_assessor.MedianstopAssessor",
-              "medianstop_assessor.MedianstopClassArgsValidator"),
+              "_early_stopping_validators.MedianstopClassArgsValidator"),
         _meta("Curvefitting", "assessor", "curvefitting_assessor.CurvefittingAssessor",
-              "curvefitting_assessor.CurvefittingClassArgsValidator"),
+              "_early_stopping_validators.CurvefittingClassArgsValidator", extra="bo"),
         _meta("PPO", "tuner", "ppo_tuner.PPOTuner", "ppo_tuner.PPOClassArgsValidator", alias="PPOTuner"),
-        _meta("SMAC", "tuner", "smac_tuner.SMACTuner", "smac_tuner.SMACClassArgsValidator"),
+        _meta("SMAC", "tuner", "smac_tuner.SMACTuner", "validators.SMACClassArgsValidator", extra="bo"),
         # NNI registers no validator for TPE; ours catches bad class args before the experiment starts.
         _meta("TPE", "tuner", "tpe_tuner.TpeTuner", "validators.TpeClassArgsValidator"),
         _meta("TPE_legacy", "tuner", "hyperopt_tuner.HyperoptTuner", "validators.HyperoptClassArgsValidator",
@@ -79,16 +84,82 @@ BUILTIN_ALGORITHMS: dict[str, dict[str, Any]] = {
         _meta("GridSearch", "tuner", "gridsearch_tuner.GridSearchTuner", accept_class_args=False),
         _meta("NetworkMorphism", "tuner", "networkmorphism_tuner.NetworkMorphismTuner",
               "networkmorphism_tuner.NetworkMorphismClassArgsValidator"),
-        _meta("Metis", "tuner", "metis_tuner.MetisTuner", "metis_tuner.MetisClassArgsValidator", alias="MetisTuner"),
-        _meta("GP", "tuner", "gp_tuner.GPTuner", "gp_tuner.GPClassArgsValidator", alias="GPTuner"),
-        _meta("PBT", "tuner", "pbt_tuner.PBTTuner", "pbt_tuner.PBTClassArgsValidator", alias="PBTTuner"),
+        _meta("Metis", "tuner", "metis_tuner.MetisTuner", "validators.MetisClassArgsValidator", alias="MetisTuner",
+              extra="bo"),
+        _meta("GP", "tuner", "gp_tuner.GPTuner", "validators.GPClassArgsValidator", alias="GPTuner", extra="bo"),
+        _meta("PBT", "tuner", "pbt_tuner.PBTTuner", "validators.PBTClassArgsValidator", alias="PBTTuner"),
         _meta("RegularizedEvolutionTuner", "tuner", "regularized_evolution_tuner.RegularizedEvolutionTuner",
-              "regularized_evolution_tuner.EvolutionClassArgsValidator"),
-        _meta("DNGO", "tuner", "dngo_tuner.DNGOTuner", "dngo_tuner.DNGOClassArgsValidator", alias="DNGOTuner"),
-        _meta("Hyperband", "advisor", "hyperband_advisor.Hyperband", "hyperband_advisor.HyperbandClassArgsValidator"),
-        _meta("BOHB", "advisor", "bohb_advisor.BOHB", "bohb_advisor.BOHBClassArgsValidator"),
+              "validators.RegularizedEvolutionClassArgsValidator"),
+        _meta("DNGO", "tuner", "dngo_tuner.DNGOTuner", "validators.DNGOClassArgsValidator", alias="DNGOTuner",
+              extra="bo"),
+        _meta("Hyperband", "advisor", "hyperband_advisor.Hyperband",
+              "_early_stopping_validators.HyperbandClassArgsValidator"),
+        _meta("BOHB", "advisor", "bohb_advisor.BOHB", "_early_stopping_validators.BOHBClassArgsValidator",
+              extra="bo"),
     ]
 }  # fmt: skip
+
+
+# pyproject extras: the top-level modules each needs, and how users call them in messages.
+_EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "bo": (("scipy", "scipy"), ("sklearn", "scikit-learn")),
+}
+# builtins that need only part of their extra: the modules they import
+_NEEDED_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "Curvefitting": (("scipy", "scipy"),),
+    "BOHB": (("scipy", "scipy"), ("statsmodels", "statsmodels")),
+}
+
+
+def _missing_extra_message(meta: Mapping[str, Any], kind: str) -> str | None:
+    """Name the uninstalled packages of a builtin's extra, or ``None`` when all are there.
+
+    Looks modules up with ``find_spec`` only: nothing heavy is imported while a config is checked.
+    """
+    extra = meta.get("extra")
+    if not extra:
+        return None
+    missing = []
+    for module, package in _NEEDED_MODULES.get(meta["builtinName"], _EXTRAS.get(extra, ())):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(package)
+    if not missing:
+        return None
+    return (
+        f'{kind}.name: algorithm "{meta["builtinName"]}" needs {" and ".join(missing)}, which '
+        f"{'is' if len(missing) == 1 else 'are'} not installed; install them with: pip install nni[{extra}]"
+    )
+
+
+def search_space_validator(algo_config: Any) -> Any:
+    """Return the search-space check that fits the configured tuner.
+
+    Builtins that accept only some types (GP, Metis, SMAC, DNGO, PBT, RegularizedEvolutionTuner) get
+    their own check, which names the parameter and its type; every other tuner gets the generic
+    :func:`nni.common.hpo_utils.validate_search_space`. Nothing heavy is imported.
+
+    Parameters
+    ----------
+    algo_config
+        The tuner's camelCase config, or ``None``.
+
+    Returns
+    -------
+    callable
+        ``check(search_space) -> bool``, raising ``ValueError`` on a problem.
+    """
+    from nni.common.hpo_utils import validate_search_space
+
+    from ._space_rules import validator_for
+
+    name = algo_config.get("name") if isinstance(algo_config, Mapping) else None
+    meta = get_algorithm_meta(name, "tuner") if isinstance(name, str) and name else None
+    check = validator_for(meta["builtinName"]) if meta is not None and meta.get("source") == "nni" else None
+    return check or validate_search_space
 
 
 def _kind_matches(meta: Mapping[str, Any], kind: str) -> bool:
@@ -261,6 +332,9 @@ def validate_algorithm_config(algo_config: Any, kind: Kind) -> list[str]:
             return [*errors, _unknown_name_message(name, kind)]
         if not is_available(meta):
             return [*errors, _unavailable_message(meta, kind)]
+        missing = _missing_extra_message(meta, kind)
+        if missing:
+            return [*errors, missing]
         return errors + _check_class_args(meta, class_args, kind)
     if class_name:
         if not isinstance(class_name, str) or "." not in class_name.strip("."):
@@ -313,6 +387,9 @@ def create_algorithm(algo_config: Mapping[str, Any], kind: Kind) -> Any:
             raise ValueError(_unavailable_message(meta, kind))
         if not meta["acceptClassArgs"] and class_args:
             raise ValueError(f"{kind}.classArgs: {meta['builtinName']} does not accept classArgs")
+        missing = _missing_extra_message(meta, kind)
+        if missing:
+            raise ValueError(missing)
         algorithm_cls = _import_object(meta["className"])
         args = {**meta["classArgs"], **class_args}
     else:

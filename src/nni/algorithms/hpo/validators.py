@@ -15,7 +15,13 @@ from typing import Any, Literal, NamedTuple
 from nni.utils import ClassArgsValidator
 
 __all__ = [
+    'DNGOClassArgsValidator',
     'EvolutionClassArgsValidator',
+    'GPClassArgsValidator',
+    'MetisClassArgsValidator',
+    'PBTClassArgsValidator',
+    'RegularizedEvolutionClassArgsValidator',
+    'SMACClassArgsValidator',
     'HyperoptClassArgsValidator',
     'RandomClassArgsValidator',
     'TpeArguments',
@@ -162,6 +168,159 @@ class EvolutionClassArgsValidator(ClassArgsValidator):
                 "optimize_mode": self.choices("optimize_mode", "maximize", "minimize"),
                 "population_size": self.range("population_size", int, 1, 99999),
                 "seed": (int, type(None)),
+            },
+            required=["optimize_mode"],
+        )
+
+
+# -- model-based tuners (GP, Metis, SMAC, DNGO) and population tuners (PBT, RegularizedEvolution) --
+# NNI's validators are strict about float vs int ("kappa: 5" fails); ours accept an int where a
+# float is meant, and check ranges NNI leaves to a crash at the first trial.
+
+_MODE = ClassArgsValidator().choices("optimize_mode", "maximize", "minimize")
+
+
+def _number(key: str, low: float | None = None, high: float | None = None, *, open_low: bool = False) -> Any:
+    def rule(value: Any) -> bool:
+        if not _is_number(value):
+            raise ValueError(f"{key} should be a number, got {value!r}")
+        if low is not None and (value < low or (open_low and value == low)):
+            bound = f"> {low}" if open_low else f">= {low}"
+            raise ValueError(f"{key} should be {bound}, got {value!r}")
+        if high is not None and value > high:
+            raise ValueError(f"{key} should be <= {high}, got {value!r}")
+        return True
+
+    return rule
+
+
+def _integer(key: str, low: int, high: int | None = None) -> Any:
+    def rule(value: Any) -> bool:
+        if not _is_int(value):
+            raise ValueError(f"{key} should be an integer, got {value!r}")
+        if value < low or (high is not None and value > high):
+            where = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise ValueError(f"{key} should be {where}, got {value!r}")
+        return True
+
+    return rule
+
+
+_SEED = (int, type(None))
+
+
+class GPClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``GP``; all optional, as in NNI (``seed`` is ours)."""
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": _MODE,
+                "utility": self.choices("utility", "ei", "ucb", "poi"),
+                "kappa": _number("kappa", 0),
+                "xi": _number("xi", 0),
+                "nu": _number("nu", 0, open_low=True),
+                "alpha": _number("alpha", 0, open_low=True),
+                "cold_start_num": _integer("cold_start_num", 1),
+                "selection_num_warm_up": _integer("selection_num_warm_up", 1),
+                "selection_num_starting_points": _integer("selection_num_starting_points", 0),
+                "seed": _SEED,
+            },
+        )
+
+
+class MetisClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``Metis``; all optional.
+
+    ``exploration_probability`` is accepted here (NNI's validator forgets it, so it could not be set
+    from a config); ``seed`` is ours.
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": _MODE,
+                "no_resampling": bool,
+                "no_candidates": bool,
+                "selection_num_starting_points": _integer("selection_num_starting_points", 1),
+                "cold_start_num": _integer("cold_start_num", 1),
+                "exploration_probability": _number("exploration_probability", 0, 1),
+                "seed": _SEED,
+            },
+        )
+
+
+class SMACClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``SMAC``: ``optimize_mode`` (required, as in NNI), ``config_dedup``, ``seed``."""
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {"optimize_mode": _MODE, "config_dedup": bool, "seed": _SEED},
+            required=["optimize_mode"],
+        )
+
+
+class DNGOClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``DNGO`` (NNI's validator accepts anything; this one checks each)."""
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": _MODE,
+                "sample_size": _integer("sample_size", 1),
+                "trials_per_update": _integer("trials_per_update", 1),
+                "num_epochs_per_training": _integer("num_epochs_per_training", 1),
+                "seed": _SEED,
+            },
+        )
+
+
+class PBTClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``PBT``.
+
+    ``optimize_mode`` is required (as in NNI). NNI's validator names the perturbation ``factors``
+    while the tuner takes ``factor``, and forgets ``resample_probability``; both spellings and
+    ``resample_probability`` are accepted here.
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": _MODE,
+                "all_checkpoint_dir": (str, type(None)),
+                "population_size": _integer("population_size", 1, 99999),
+                "factor": _number("factor", 0, open_low=True),
+                "factors": _number("factors", 0, open_low=True),
+                "resample_probability": _number("resample_probability", 0, 1),
+                "fraction": _number("fraction", 0, 0.5, open_low=True),
+                "seed": _SEED,
+            },
+            required=["optimize_mode"],
+        )
+        if "factor" in kwargs and "factors" in kwargs:
+            raise ValueError("set factor or its alias factors, not both")
+
+
+class RegularizedEvolutionClassArgsValidator(ClassArgsValidator):
+    """Checks ``classArgs`` of ``RegularizedEvolutionTuner`` (NNI calls it ``EvolutionClassArgsValidator``).
+
+    ``optimize_mode`` is required; ``population_size`` in [1, 99999] and ``sample_size`` in [1, 9999]
+    (NNI lets 0 through and fails later); ``seed`` is ours.
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        self.check(
+            kwargs,
+            {
+                "optimize_mode": _MODE,
+                "population_size": _integer("population_size", 1, 99999),
+                "sample_size": _integer("sample_size", 1, 9999),
+                "seed": _SEED,
             },
             required=["optimize_mode"],
         )

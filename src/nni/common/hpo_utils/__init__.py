@@ -23,7 +23,7 @@ from .formatting import (
     is_nested_choice,
 )
 from .sampling import sample_parameters, sample_spec
-from .validation import ALL_TYPES, NAS_TYPES, validate_search_space
+from .validation import ALL_TYPES, NAS_TYPES, SearchSpaceError, search_space_errors, validate_search_space
 
 __all__ = [
     "ALL_TYPES",
@@ -33,6 +33,7 @@ __all__ = [
     "FormattedSearchSpace",
     "ParameterKey",
     "ParameterSpec",
+    "SearchSpaceError",
     "deformat_parameters",
     "deformat_value",
     "format_parameters",
@@ -40,5 +41,6 @@ __all__ = [
     "is_nested_choice",
     "sample_parameters",
     "sample_spec",
+    "search_space_errors",
     "validate_search_space",
 ]

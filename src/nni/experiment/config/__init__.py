@@ -29,6 +29,8 @@ from .training_services import (
     OpenpaiConfig,
     RemoteConfig,
     RemoteMachineConfig,
+    SlurmConfig,
+    SlurmLoginHostConfig,
 )
 
 # not in __all__: the misspelt name of NNI's Kubeflow guide (``from nni.experiment import KubeflowRowConfig``)
@@ -59,6 +61,8 @@ __all__ = [
     'RemoteConfig',
     'RemoteMachineConfig',
     'SharedStorageConfig',
+    'SlurmConfig',
+    'SlurmLoginHostConfig',
     'TrainingServiceConfig',
     'UnknownFieldError',
     'parse_memory_size',

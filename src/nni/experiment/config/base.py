@@ -296,7 +296,8 @@ class ConfigBase:
 
         In the canonical form defaults are filled in, paths are absolute real paths, GPU index
         lists are lists of ints, shortcut fields are copied into training services (and so on,
-        per class).
+        per class). This is the check every launch path runs, so it includes the checks NNI
+        makes only at launch (search-space contents, algorithm names and class arguments).
 
         Returns
         -------
@@ -313,9 +314,15 @@ class ConfigBase:
         problems.raise_if_any()
         return canonical
 
-    def _checked_copy(self: _Config, problems: Problems) -> _Config:
+    def _checked_copy(self: _Config, problems: Problems, launch_checks: bool = True) -> _Config:
         canonical = copy.deepcopy(self)
-        canonical._canonicalize([], '', problems)
+        # NNI's hook signature is ``_canonicalize(self, parents)``, which user subclasses override
+        # and call with ``super()._canonicalize(parents)``; where we are and where problems go
+        # travel as attributes of the object instead of extra arguments.
+        object.__setattr__(canonical, '_config_path', '')
+        object.__setattr__(canonical, '_canonical_problems', problems)
+        object.__setattr__(canonical, '_launch_checks', launch_checks)
+        canonical._canonicalize([])
         canonical._validate('', problems)
         return canonical
 
@@ -328,13 +335,18 @@ class ConfigBase:
 
         Keys are camelCase, fields holding None are omitted (so None means "not set"), paths are
         strings, free-form mappings (``searchSpace``, ``classArgs``) are copied as they are.
+        As in NNI, serialising does not check what only a launch checks (the contents of the
+        search space, algorithm names and class arguments): :meth:`validate` does.
 
         Raises
         ------
         ConfigError
             If the config is not valid.
         """
-        return self.canonical_copy()._to_json()
+        problems = Problems()
+        canonical = self._checked_copy(problems, launch_checks=False)
+        problems.raise_if_any()
+        return canonical._to_json()
 
     def _to_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -348,26 +360,39 @@ class ConfigBase:
         """Path of field ``name`` in messages (overridden where a value comes from elsewhere)."""
         return join_path(path, camel_case(name))
 
-    def _canonicalize(self, parents: list[ConfigBase], path: str, problems: Problems) -> None:
+    def _canonicalize(self, parents: list[ConfigBase]) -> None:
         """Bring this object (in place) and its children into canonical form.
 
-        Problems found here are recorded only when validation could not find them later; most
-        values that cannot be canonicalised are left as they are for validation to report.
+        NNI's signature: subclasses may override it and call ``super()._canonicalize(parents)``.
+        ``parents`` lists the enclosing config objects, innermost first. Problems found here are
+        recorded only when validation could not find them later; most values that cannot be
+        canonicalised are left as they are for validation to report.
         """
-        object.__setattr__(self, '_config_path', path)
+        path: str = getattr(self, '_config_path', '')
+        problems: Problems | None = getattr(self, '_canonical_problems', None)
+        if problems is None:  # called directly, outside canonical_copy()
+            problems = Problems()
+        launch_checks: bool = getattr(self, '_launch_checks', True)
         self._convert_nested(path, problems)
         self._fill_defaults()
         self._prepare(parents, problems)
         self._resolve_paths()
         children_parents = [self, *parents]
+
+        def visit(child: ConfigBase, child_path: str) -> None:
+            object.__setattr__(child, '_config_path', child_path)
+            object.__setattr__(child, '_canonical_problems', problems)
+            object.__setattr__(child, '_launch_checks', launch_checks)
+            child._canonicalize(children_parents)
+
         for name, value in self._field_values().items():
             field_path = self._field_path(name, path)
             if isinstance(value, ConfigBase):
-                value._canonicalize(children_parents, field_path, problems)
+                visit(value, field_path)
             elif isinstance(value, list):
                 for index, item in enumerate(value):
                     if isinstance(item, ConfigBase):
-                        item._canonicalize(children_parents, f'{field_path}[{index}]', problems)
+                        visit(item, f'{field_path}[{index}]')
         self._finish(parents, problems)
 
     def _fill_defaults(self) -> None:
@@ -419,6 +444,19 @@ class ConfigBase:
                     if isinstance(item, ConfigBase) and not problems.blocks(item_path):
                         item._validate(item_path, problems)
         self._validate_extra(path, problems)
+        if not problems.blocks(path):
+            try:
+                self._validate_canonical()
+            except (ValueError, TypeError, AssertionError) as error:
+                # NNI's hook raises on the first problem; it joins the others here
+                problems.add(path or type(self).__name__, str(error) or type(error).__name__)
+
+    def _validate_canonical(self) -> None:
+        """Hook of NNI's signature: raise ``ValueError`` if this canonical object is not valid.
+
+        Subclasses written for NNI override it (calling ``super()._validate_canonical()``); the
+        message becomes one line of the :class:`ConfigError`, next to every other problem.
+        """
 
     @staticmethod
     def _validate_field(field: dataclasses.Field[Any], hint: Any, value: Any, path: str, problems: Problems) -> None:

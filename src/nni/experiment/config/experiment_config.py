@@ -134,12 +134,17 @@ def _read_search_space(path: str) -> Any:
             raise ValueError(str(error)) from error
 
 
-def _search_space_validator() -> Callable[..., Any] | None:
+def _search_space_validator(tuner: Any = None) -> Callable[..., Any] | None:
     try:
         from nni.common.hpo_utils import validate_search_space
     except ImportError:
         return None  # search space module not there (yet): the experiment checks it when it starts
-    return validate_search_space
+    try:
+        # builtins that accept only some types (GP, SMAC, RegularizedEvolution...) check their own
+        from nni.algorithms.hpo.registry import search_space_validator
+    except ImportError:
+        return validate_search_space
+    return search_space_validator(tuner)
 
 
 def _algorithm_validator() -> Callable[[dict[str, Any], str], list[str]] | None:
@@ -225,6 +230,9 @@ class ExperimentConfig(ConfigBase):
         Stop starting trials after this many.
     max_trial_duration : str | int | None
         Kill a trial that runs longer than this (same format as ``max_experiment_duration``).
+    max_consecutive_failed_trials : int | None
+        End the experiment (status ``ERROR``, with the first failure's reason) once this many trials fail
+        in a row with no success between; not set: never (as NNI). Beyond NNI.
     nni_manager_ip : str | None
         Address the trials use to reach the manager (copied into the training service).
     use_annotation : bool
@@ -276,6 +284,7 @@ class ExperimentConfig(ConfigBase):
     max_experiment_duration: str | int | None = checked(_DURATION, _is_positive_duration, default=None)
     max_trial_number: int | None = checked('a positive integer', is_positive_int, default=None)
     max_trial_duration: str | int | None = checked(_DURATION, _is_positive_duration, default=None)
+    max_consecutive_failed_trials: int | None = checked('a positive integer', is_positive_int, default=None)
     nni_manager_ip: str | None = checked('an IP address or host name', is_non_empty_str, default=None)
     use_annotation: bool = checked('true or false', is_bool, default=False)
     debug: bool = checked('true or false', is_bool, default=False)
@@ -473,7 +482,9 @@ class ExperimentConfig(ConfigBase):
         if is_path(directory) and os.path.exists(directory) and not os.path.isdir(directory) and not problems.has(directory_path):
             problems.add(directory_path, f'must be a directory, got {show(directory)}, which is a file')
         self._validate_search_space(path, problems)
-        self._validate_algorithms(path, problems)
+        if getattr(self, '_launch_checks', True):
+            # NNI checks algorithm names and class args at launch only; json() does not
+            self._validate_algorithms(path, problems)
 
     def _validate_search_space(self, path: str, problems: Problems) -> None:
         space_path = join_path(path, 'searchSpace')
@@ -497,13 +508,23 @@ class ExperimentConfig(ConfigBase):
         if not isinstance(self.search_space, dict):
             problems.add(where, f'must be {_SEARCH_SPACE}, got {show(self.search_space)}{origin}')
             return
-        validate_search_space = _search_space_validator()
+        if not getattr(self, '_launch_checks', True):
+            return  # the contents are checked at launch (NNI: by the tuner), not by json()
+        tuner = self.tuner._to_json() if isinstance(self.tuner, _AlgorithmConfig) else None
+        validate_search_space = _search_space_validator(tuner)
         if validate_search_space is None:
             return
         try:
             valid = validate_search_space(self.search_space)
         except ValueError as error:
-            problems.add(where, _one_line(str(error)) + origin)
+            located = getattr(error, 'errors', None)
+            if isinstance(located, list) and located:
+                # every problem of the space at once, each at its key path (searchSpace.lr._value)
+                for key_path, message in located:
+                    problems.add(join_path(space_path, key_path) if key_path else space_path,
+                                 _one_line(str(message)) + origin)
+            else:
+                problems.add(where, _one_line(str(error)) + origin)
         except Exception as error:  # a validator bug must still end as a config message, not a crash
             problems.add(where, f'cannot be validated ({type(error).__name__}: {_one_line(str(error))}){origin}')
         else:

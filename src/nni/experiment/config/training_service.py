@@ -40,6 +40,8 @@ BUILTIN_PLATFORMS: dict[str, str] = {
     'dlc': 'nni.experiment.config.training_services.dlc',
     'kubeflow': 'nni.experiment.config.training_services.kubeflow',
     'frameworkcontroller': 'nni.experiment.config.training_services.frameworkcontroller',
+    # an addition of this implementation (docs/slurm.md)
+    'slurm': 'nni.experiment.config.training_services.slurm',
 }
 
 # Platform names of the v1 YAML (or of NNI's docs) that are not v2 platform names, and why.

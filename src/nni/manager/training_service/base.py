@@ -64,6 +64,10 @@ class TrialExit:
     exit_code: int | None
     #: a short reason for trials that could not start or were lost
     message: str | None = None
+    #: the attempt ended without a result of its own (stopped for want of a manager, vanished with
+    #: its machine or supervisor): a resumed engine runs the trial again as a new attempt instead
+    #: of counting this end. Only :meth:`TrainingService.reattach` sets it.
+    lost: bool = False
 
 
 class TrainingServiceError(RuntimeError):
@@ -133,5 +137,6 @@ class TrainingService(abc.ABC):
         :class:`TrialExit` when the attempt ended while no manager watched it (the exit code
         from :data:`EXIT_CODE_FILE`, or ``None`` with a message when it is unknown).
         """
-        return TrialExit(spec.trial_id, read_exit_code(spec.trial_dir),
-                         f'{self.platform} trials cannot be reattached after a manager restart')
+        code = read_exit_code(spec.trial_dir)
+        return TrialExit(spec.trial_id, code, f'{self.platform} trials cannot be reattached after a manager restart',
+                         lost=code is None)

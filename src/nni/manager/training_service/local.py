@@ -1,9 +1,12 @@
-"""Local training service: trials are processes on this machine.
+"""Local training service: trials are processes on this machine, owned by the trial supervisor.
 
-Each trial runs as ``/bin/bash -c <trialCommand>`` in its own session (so the whole process
-group can be signalled), with cwd = the trial code directory, stdout/stderr into the trial
-directory and NNI's environment variables. The end of a trial is learnt from the process exit,
-not by polling, which is what keeps short trials fast.
+Each trial runs as ``/bin/bash -c <trialCommand>`` in its own session, with cwd = the trial code
+directory, stdout/stderr into the trial directory and NNI's environment variables. The processes
+belong to the experiment's trial supervisor (``supervisor_process.py``), not to the manager: the
+manager asks it over a Unix socket to spawn, kill and stop, and hears each trial's end from it
+(no polling, which keeps short trials fast; no fork in the manager, so the event loop never
+blocks on one). When the manager dies the trials run on, and a resumed manager takes them back
+with :meth:`LocalTrainingService.reattach` (docs/internals.md, "Trial supervisor and reattach").
 """
 
 from __future__ import annotations
@@ -11,64 +14,53 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
+from .base import (
+    EXIT_CODE_FILE,
+    TrainingService,
+    TrainingServiceError,
+    TrialExit,
+    TrialHandle,
+    TrialSpec,
+    read_exit_code,
+)
 from .gpu import GpuAllocator
+from .supervisor_client import SupervisorClient, SupervisorError, boot_id, process_start_ticks
 
 _logger = logging.getLogger('nni.manager.local')
 
 #: seconds between SIGINT and SIGKILL when a trial is killed (NNI uses the same 5 s)
 KILL_GRACE_SECONDS = 5.0
+#: written by the supervisor next to the exit code when it stopped a trial because no manager came back
+INTERRUPTED_FILE = '.nni/interrupted'
+#: files of an attempt that a later attempt of the same trial must not overwrite or read as its own
+ATTEMPT_FILES = ('trial.stdout', 'trial.stderr', '.nni/metrics')
 
 
-def _load_prctl():  # type: ignore[no-untyped-def]
-    if not sys.platform.startswith('linux'):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-# Resolved once in the manager: the child must not import anything between fork and exec, as
-# another thread of the manager may hold the import lock at the moment of the fork.
-_PRCTL = _load_prctl()
-_PR_SET_PDEATHSIG = 1
-# util-linux's setpriv sets the parent-death signal and execs the trial: unlike a preexec_fn it
-# lets Python spawn with vfork, which keeps the event loop from stalling ~10 ms per trial.
-_SETPRIV = shutil.which('setpriv') if sys.platform.startswith('linux') else None
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec: if the manager is killed (even with SIGKILL)
-    # the trial gets SIGKILL too, so no trial outlives its manager as an orphan.
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-
-
-def _trial_argv(command: str) -> tuple[list[str], Any]:
-    """The argv that runs ``command`` with bash, tied to the manager's life, and its preexec_fn."""
-    argv = ['/bin/bash', '-c', command]
-    if _SETPRIV is not None:
-        return [_SETPRIV, '--pdeathsig', 'KILL', '--', *argv], None
-    return argv, (_die_with_parent if _PRCTL is not None else None)
+def rotate_attempt_files(trial_dir: Path, previous_attempt: int) -> None:
+    """Keep the files of attempt ``previous_attempt`` as ``<name>.attempt-<n>`` before the next one starts."""
+    for name in ATTEMPT_FILES:
+        path = trial_dir / name
+        if path.exists():
+            os.replace(path, path.with_name(f'{path.name}.attempt-{previous_attempt}'))
+    for name in (EXIT_CODE_FILE, INTERRUPTED_FILE):
+        try:
+            (trial_dir / name).unlink()
+        except FileNotFoundError:
+            pass
 
 
 class _RunningTrial:
-    def __init__(self, spec: TrialSpec, process: asyncio.subprocess.Process, gpus: list[int]) -> None:
+    def __init__(self, spec: TrialSpec, pid: int, start_ticks: int | None, gpus: list[int]) -> None:
         self.spec = spec
-        self.process = process
+        self.pid = pid
+        self.start_ticks = start_ticks
         self.gpus = gpus
-        self.kill_task: asyncio.Task[None] | None = None
+        self.killing = False
 
 
 class LocalTrainingService(TrainingService):
@@ -78,15 +70,25 @@ class LocalTrainingService(TrainingService):
     ----------
     config
         The ``trainingService`` section (camelCase JSON) of the experiment config.
+    root
+        The experiment folder (where the supervisor keeps its socket and identity). Tests that
+        build the service by hand may leave it out: a private temporary folder is used.
+    experiment_id
+        Lets the supervisor recognise the experiment's processes by ``NNI_EXP_ID``.
     """
 
     environment_id = 'local-env'
     platform = 'local'
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, root: Path | None = None, experiment_id: str = '') -> None:
         super().__init__()
         self._config = config
+        self._root = root
+        self._experiment_id = experiment_id
         self._running: dict[str, _RunningTrial] = {}
+        #: exits the supervisor reported before ``submit`` registered the trial (a very short trial)
+        self._early_exits: dict[str, dict[str, Any]] = {}
+        self._supervisor: SupervisorClient | None = None
         self._gpus = GpuAllocator(
             gpu_indices=config.get('gpuIndices'),
             max_trials_per_gpu=int(config.get('maxTrialNumberPerGpu') or 1),
@@ -95,6 +97,20 @@ class LocalTrainingService(TrainingService):
 
     async def start(self) -> None:
         await asyncio.to_thread(self._gpus.detect)
+        await self._ensure_supervisor()
+
+    async def _ensure_supervisor(self) -> SupervisorClient:
+        if self._supervisor is None:
+            if self._root is None:
+                import tempfile
+
+                self._root = Path(tempfile.mkdtemp(prefix='nni-local-'))
+                (self._root / 'db').mkdir()
+            client = SupervisorClient(self._root, self._experiment_id, self._on_supervisor_event,
+                                      self._on_supervisor_lost)
+            await client.connect()
+            self._supervisor = client
+        return self._supervisor
 
     def can_start(self, spec: TrialSpec) -> bool:
         if not spec.gpu_number:
@@ -111,9 +127,13 @@ class LocalTrainingService(TrainingService):
         return str(spec.trial_dir)
 
     async def submit(self, spec: TrialSpec) -> int:
+        supervisor = await self._ensure_supervisor()
         spec.trial_dir.mkdir(parents=True, exist_ok=True)
+        if spec.attempt > 0:
+            rotate_attempt_files(spec.trial_dir, spec.attempt - 1)
         (spec.trial_dir / 'parameter.cfg').write_text(spec.parameter_record, encoding='utf-8')
         env = dict(os.environ)
+        env.pop('NNI_USER_UMASK', None)
         env.update(spec.env)
         gpus: list[int] = []
         if spec.gpu_number is not None:
@@ -122,80 +142,163 @@ class LocalTrainingService(TrainingService):
         if not spec.code_dir.is_dir():
             self._gpus.release(gpus)
             raise TrainingServiceError(f'trial code directory {spec.code_dir} does not exist')
-        stdout = open(spec.trial_dir / 'trial.stdout', 'wb')  # noqa: SIM115 - handed to the child
-        stderr = open(spec.trial_dir / 'trial.stderr', 'wb')  # noqa: SIM115
+        request = {'op': 'spawn', 'id': spec.trial_id, 'argv': ['/bin/bash', '-c', spec.command],
+                   'cwd': str(spec.code_dir), 'env': env, 'trial_dir': str(spec.trial_dir),
+                   'stdout': str(spec.trial_dir / 'trial.stdout'), 'stderr': str(spec.trial_dir / 'trial.stderr')}
         try:
-            argv, preexec = _trial_argv(spec.command)
-            process = await asyncio.create_subprocess_exec(
-                *argv, cwd=str(spec.code_dir), env=env, stdin=subprocess.DEVNULL, stdout=stdout,
-                stderr=stderr, start_new_session=True, preexec_fn=preexec)
-        except OSError as error:
+            answer = await supervisor.request(request)
+        except (SupervisorError, asyncio.TimeoutError) as error:
             self._gpus.release(gpus)
-            stderr.write(f'nni: cannot start trial command: {error}\n'.encode())
             raise TrainingServiceError(f'cannot start trial {spec.trial_id}: {error}') from error
-        finally:
-            stdout.close()
-            stderr.close()
-        started = int(time.time() * 1000)
-        running = _RunningTrial(spec, process, gpus)
+        if answer.get('op') != 'spawned':
+            self._gpus.release(gpus)
+            error = OSError(answer.get('errno') or 0, f'cannot start trial {spec.trial_id}: {answer.get("error")}')
+            _append_stderr(spec.trial_dir, f'nni: cannot start trial command: {answer.get("error")}\n')
+            raise TrainingServiceError(str(error)) from error
+        running = _RunningTrial(spec, int(answer['pid']), answer.get('start_ticks'), gpus)
         self._running[spec.trial_id] = running
-        asyncio.get_running_loop().create_task(self._watch(running))
-        return started
+        early = self._early_exits.pop(spec.trial_id, None)
+        if early is not None and early.get('pid') == running.pid:
+            asyncio.get_running_loop().call_soon(self._on_supervisor_event, early)
+        return int(answer.get('time_ms') or time.time() * 1000)
 
-    async def _watch(self, running: _RunningTrial) -> None:
-        code = await running.process.wait()
-        self._running.pop(running.spec.trial_id, None)
+    # ------------------------------------------------------------------ supervisor events
+
+    def _on_supervisor_event(self, message: dict[str, Any]) -> None:
+        if message.get('op') != 'exit':
+            return
+        trial_id = str(message.get('id'))
+        running = self._running.get(trial_id)
+        if running is None or running.pid != message.get('pid'):
+            # the answer to "spawn" and this event can cross: keep it for submit
+            self._early_exits[trial_id] = message
+            return
+        self._running.pop(trial_id, None)
         self._gpus.release(running.gpus)
-        if running.kill_task is not None:
-            running.kill_task.cancel()
-        # asyncio reports death by signal N as -N; the engine only needs "no exit code"
-        exit_code = code if code >= 0 else None
-        self._report_exit(TrialExit(running.spec.trial_id, exit_code))
+        self._report_exit(_trial_exit(trial_id, message))
+
+    def _on_supervisor_lost(self) -> None:
+        # Without the supervisor nobody will report these trials' ends: report them lost now so
+        # the experiment does not wait forever (their processes were killed with the supervisor,
+        # or are found by pid and start time on the next resume).
+        self._supervisor = None
+        for trial_id, running in list(self._running.items()):
+            self._running.pop(trial_id, None)
+            self._gpus.release(running.gpus)
+            self._report_exit(TrialExit(trial_id, read_exit_code(running.spec.trial_dir),
+                                        'the trial supervisor process went away'))
+
+    # ------------------------------------------------------------------ kill / stop
 
     async def kill(self, trial_id: str) -> None:
         running = self._running.get(trial_id)
-        if running is None or running.kill_task is not None:
+        if running is None or running.killing or self._supervisor is None:
             return
-        self._signal_group(running, signal.SIGINT)
-        running.kill_task = asyncio.get_running_loop().create_task(self._kill_after_grace(running))
-
-    async def _kill_after_grace(self, running: _RunningTrial) -> None:
-        await asyncio.sleep(KILL_GRACE_SECONDS)
-        if running.process.returncode is None:
-            _logger.info('trial %s ignored SIGINT for %.0f s, sending SIGKILL', running.spec.trial_id,
-                         KILL_GRACE_SECONDS)
-            self._signal_group(running, signal.SIGKILL)
-
-    @staticmethod
-    def _signal_group(running: _RunningTrial, sig: int) -> None:
+        running.killing = True
         try:
-            os.killpg(running.process.pid, sig)
-        except ProcessLookupError:
-            pass
-        except PermissionError as error:
-            _logger.warning('cannot signal trial %s: %s', running.spec.trial_id, error)
+            await self._supervisor.request({'op': 'kill', 'id': trial_id, 'grace': KILL_GRACE_SECONDS})
+        except (SupervisorError, asyncio.TimeoutError) as error:
+            _logger.warning('cannot kill trial %s: %s', trial_id, error)
 
     async def stop(self) -> None:
-        trials = list(self._running.values())
-        for running in trials:
-            if running.kill_task is None:
-                self._signal_group(running, signal.SIGINT)
-        deadline = time.monotonic() + KILL_GRACE_SECONDS
-        while self._running and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        for running in list(self._running.values()):
-            self._signal_group(running, signal.SIGKILL)
-        for running in trials:
-            try:
-                await asyncio.wait_for(running.process.wait(), timeout=5)
-            except asyncio.TimeoutError:
-                _logger.error('trial %s (pid %d) did not exit after SIGKILL', running.spec.trial_id,
-                              running.process.pid)
-            # Reap helpers the command may have left in the group (e.g. `cmd &`).
-            self._signal_group(running, signal.SIGKILL)
+        supervisor = self._supervisor
+        if supervisor is None:
+            return
+        try:
+            await supervisor.request({'op': 'stop_all', 'grace': KILL_GRACE_SECONDS},
+                                     timeout=KILL_GRACE_SECONDS + 30)
+        except (SupervisorError, asyncio.TimeoutError) as error:
+            _logger.error('the trial supervisor did not confirm that every trial stopped: %s', error)
+        await supervisor.close()
+        self._supervisor = None
 
     def running_trial_ids(self) -> list[str]:
         return list(self._running)
+
+    # ------------------------------------------------------------------ reattach
+
+    def trial_handle(self, trial_id: str) -> TrialHandle | None:
+        running = self._running.get(trial_id)
+        if running is None or self._supervisor is None:
+            return None
+        identity = self._supervisor.identity
+        return {'pid': running.pid, 'start_ticks': running.start_ticks, 'boot_id': identity.get('boot_id'),
+                'supervisor_pid': identity.get('pid'), 'supervisor_start_ticks': identity.get('start_ticks')}
+
+    async def reattach(self, spec: TrialSpec, handle: TrialHandle) -> TrialExit | None:
+        supervisor = await self._ensure_supervisor()
+        identity = supervisor.identity
+        if not handle.get('pid'):
+            # the manager died while launching, before it recorded the handle: the supervisor knows
+            return await self._reattach_by_id(supervisor, spec)
+        same_supervisor = (handle.get('supervisor_pid') == identity.get('pid')
+                           and handle.get('supervisor_start_ticks') == identity.get('start_ticks')
+                           and handle.get('boot_id') == identity.get('boot_id'))
+        if same_supervisor:
+            try:
+                answer = await supervisor.request({'op': 'status', 'id': spec.trial_id, 'pid': handle.get('pid'),
+                                                   'start_ticks': handle.get('start_ticks')})
+            except (SupervisorError, asyncio.TimeoutError) as error:
+                # it went away (it leaves only once no trial runs): the files say how the trial ended
+                _logger.warning('the trial supervisor did not answer about trial %s: %s', spec.trial_id, error)
+                answer = {}
+            if answer.get('state') == 'running':
+                self._running[spec.trial_id] = _RunningTrial(spec, int(handle['pid']), handle.get('start_ticks'),
+                                                             [])
+                return None
+            if answer.get('state') == 'exited':
+                return _trial_exit(spec.trial_id, answer)
+        # the supervisor that ran it is gone (killed, or the machine restarted): only the files tell
+        if (handle.get('boot_id') == boot_id() and isinstance(handle.get('pid'), int)
+                and process_start_ticks(handle['pid']) == handle.get('start_ticks')):
+            # still running with nobody to report its end: stop it, the engine runs it again
+            _logger.warning('trial %s (pid %d) outlived its supervisor; stopping it', spec.trial_id, handle['pid'])
+            _kill_group(handle['pid'])
+            return TrialExit(spec.trial_id, None, 'the trial outlived its supervisor and was stopped', lost=True)
+        code = read_exit_code(spec.trial_dir)
+        if code is None:
+            return TrialExit(spec.trial_id, None, 'the trial ended while no manager watched it and left no exit code',
+                             lost=True)
+        interrupted = (spec.trial_dir / INTERRUPTED_FILE).exists()
+        return TrialExit(spec.trial_id, None if interrupted else code,
+                         'stopped by the trial supervisor: no manager came back in time' if interrupted else None,
+                         lost=interrupted)
+
+
+    async def _reattach_by_id(self, supervisor: SupervisorClient, spec: TrialSpec) -> TrialExit | None:
+        try:
+            answer = await supervisor.request({'op': 'status', 'id': spec.trial_id})
+        except (SupervisorError, asyncio.TimeoutError):
+            answer = {}
+        if answer.get('state') == 'running':
+            self._running[spec.trial_id] = _RunningTrial(spec, int(answer['pid']), answer.get('start_ticks'), [])
+            return None
+        if answer.get('state') == 'exited':
+            return _trial_exit(spec.trial_id, answer)
+        return TrialExit(spec.trial_id, None, 'the manager stopped while launching the trial', lost=True)
+
+
+def _trial_exit(trial_id: str, message: dict[str, Any]) -> TrialExit:
+    if message.get('interrupted'):
+        return TrialExit(trial_id, None, 'stopped by the trial supervisor: no manager came back in time', lost=True)
+    code = message.get('code')
+    return TrialExit(trial_id, code if isinstance(code, int) else None)
+
+
+def _kill_group(pid: int) -> None:
+    for sig in (signal.SIGKILL,):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _append_stderr(trial_dir: Path, text: str) -> None:
+    try:
+        with open(trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
+            stderr.write(text)
+    except OSError:
+        pass
 
 
 def trial_directory(root: Path, environment_id: str, trial_id: str) -> Path:
@@ -203,4 +306,4 @@ def trial_directory(root: Path, environment_id: str, trial_id: str) -> Path:
     return root / 'environments' / environment_id / 'trials' / trial_id
 
 
-__all__ = ['LocalTrainingService', 'TrainingServiceError', 'trial_directory']
+__all__ = ['LocalTrainingService', 'TrainingServiceError', 'rotate_attempt_files', 'trial_directory']

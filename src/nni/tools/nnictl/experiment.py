@@ -110,17 +110,49 @@ def cmd_experiment_status(args: argparse.Namespace) -> int:
     """``nnictl experiment status``."""
     ref = resolve(args.id)
     answer = ref.probe()
+    counts = trial_counts(ref)
     if args.json:
         if answer is None:
             answer = {'status': ref.status if ref.stopped else 'UNKNOWN', 'errors': []}
         print(plain_json({'id': ref.id, 'status': answer.get('status'), 'errors': answer.get('errors', []),
-                          'running': not ref.stopped and answer.get('status') != 'UNKNOWN'}))
+                          'running': not ref.stopped and answer.get('status') != 'UNKNOWN',
+                          'trials': counts, 'firstFailure': answer.get('firstFailure')}))
         return 0
     if answer is None:
         info(REST_NOT_RUNNING)
+        if counts is not None:
+            info(f'Trials: {_counts_text(counts)} (read from {ref.db_path})')
         return 0
-    print(nni_json(answer))
+    # beyond NNI's {status, errors}: trial counts, so a run whose trials all failed does not look fine
+    print(nni_json({**answer, 'trials': counts} if counts is not None else answer))
     return 0
+
+
+def trial_counts(ref: ExperimentRef) -> dict[str, int] | None:
+    """
+    ``total``, ``succeeded``, ``failed`` and ``running`` trials: from the manager when it runs, else from the
+    database; ``None`` when neither answers.
+    """
+    if not ref.stopped and ref.port is not None:
+        try:
+            summary = ref.request('GET', '/summary', timeout=2.0)
+        except (OSError, ValueError, RuntimeError):
+            summary = None
+        if isinstance(summary, dict) and 'failed' in summary:
+            return {'total': int(summary.get('trials') or 0), 'succeeded': int(summary.get('succeeded') or 0),
+                    'failed': int(summary.get('failed') or 0), 'running': int(summary.get('running') or 0)}
+    try:
+        views = experiment_db.trials(ref.db_path)
+    except (OSError, sqlite3.Error, ValueError):
+        return None
+    statuses = [view.status for view in views]
+    return {'total': len(statuses), 'succeeded': statuses.count('SUCCEEDED'), 'failed': statuses.count('FAILED'),
+            'running': statuses.count('RUNNING')}
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return (f'{counts["total"]} in all, {counts["succeeded"]} succeeded, {counts["failed"]} failed, '
+            f'{counts["running"]} running')
 
 
 # ---------------------------------------------------------------------------------------------------------

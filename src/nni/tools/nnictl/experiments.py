@@ -199,7 +199,9 @@ def resolve(exp_id: str | None) -> ExperimentRef:
         raise CliError(_SET_ID, before=['INFO:  There is no experiment running...'])
     if exp_id is not None:
         if exp_id not in entries:
-            raise CliError(f'Id not correct.\n{_SET_ID}')
+            # NNI's words, plus the id and where to find the right one
+            raise CliError(f'Id not correct: there is no experiment {exp_id!r} on this machine.\n'
+                           f'{_SET_ID} "nnictl experiment list --all" lists every experiment.')
         return ExperimentRef(exp_id, entries[exp_id])
     running = {k: v for k, v in entries.items() if v.get('status') != 'STOPPED'}
     if not running:

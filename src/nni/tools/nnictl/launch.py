@@ -113,16 +113,13 @@ def _is_legacy(path: Path) -> bool:
 
 
 def _check_port(port: int) -> None:
-    import socket
+    from nni.experiment.port_check import port_busy, port_busy_message
 
     if not 0 < port < 65536:
         raise LaunchError(f'Port {port} is not a valid port number (1 to 65535).')
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        busy = sock.connect_ex(('127.0.0.1', port)) == 0
-    if busy:
-        raise LaunchError(f'Port {port} is not idle: another experiment or program uses it. Stop it '
-                          f'("nnictl stop --port {port}") or choose another port with --port.')
+    if port_busy(port):
+        # names the holder (an experiment, or a process) and a free port to use instead
+        raise LaunchError(port_busy_message(port))
 
 
 def prepare_annotation(config: Any, exp_id: str) -> Path:
@@ -207,8 +204,7 @@ def _start(experiment: Any, port: int, debug: bool, mode: Any) -> None:
         raise LaunchError(f'Invalid experiment config:\n{_config_errors(error)}') from None
     except RuntimeError as error:
         if 'is not idle' in str(error):
-            raise LaunchError(f'Port {port} is not idle: another experiment or program uses it. Stop it '
-                              f'("nnictl stop --port {port}") or choose another port with --port.') from None
+            raise LaunchError(str(error)) from None
         raise LaunchError(f'Create experiment failed: {error}') from None
     except OSError as error:
         raise LaunchError(f'Create experiment failed: {error}') from None
@@ -307,7 +303,8 @@ def _stopped_experiment(exp_id: str, experiment_dir: str | None) -> tuple[Any, d
     entry = entries.get(exp_id) if isinstance(entries.get(exp_id), dict) else None
     if experiment_dir is None:
         if entry is None:
-            raise LaunchError(f'Id {exp_id} not exist!')
+            raise LaunchError(f'Id {exp_id} not exist! "nnictl experiment list --all" lists every experiment '
+                              f'of this machine.')
         if entry.get('status') != 'STOPPED':
             raise LaunchError(f'Only stopped experiments can be resumed or viewed! Experiment {exp_id} is '
                               f'{entry.get("status")}; stop it first with "nnictl stop {exp_id}".')

@@ -115,11 +115,17 @@ def format_slash_ms(value: Any) -> Any:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``1d 2h 3m 4s`` style; ``N/A`` for ``None``."""
+    """
+    ``1d 2h 3m 4s`` style; tenths of a second under a minute (``0d 0h 0m 0.4s``, not ``0s``); ``N/A`` for
+    ``None``.
+    """
     if seconds is None:
         return 'N/A'
-    seconds = max(int(seconds), 0)
-    days, rest = divmod(seconds, 86400)
+    seconds = max(float(seconds), 0.0)
+    if round(seconds, 1) < 60:
+        return f'0d 0h 0m {seconds:.1f}s'
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     return f'{days}d {hours}h {minutes}m {secs}s'

@@ -69,9 +69,18 @@ def render_experiment(ref: ExperimentRef) -> str:
     if isinstance(summary, dict):
         done = sum(1 for t in trials if t.get('status') not in ('WAITING', 'RUNNING', 'UNKNOWN'))
         total = summary.get('maxTrialNumber') or '?'
-        lines.append(f'Trials: {done}/{total} done    Running: {summary.get("running", 0)}    '
+        failed = sum(1 for t in trials if t.get('status') == 'FAILED')
+        lines.append(f'Trials: {done}/{total} done    Failed: {failed}    Running: {summary.get("running", 0)}    '
                      f'BestMetric: {format_metric(summary.get("bestMetric"))}'
                      + (f' ({summary["bestTrialJobId"]})' if summary.get('bestTrialJobId') else ''))
+        first = summary.get('firstFailure')
+        if failed and not summary.get('succeeded') and isinstance(first, dict):
+            # every finished trial failed: say why, or the user only sees a DONE experiment
+            reason = (first.get('stderrTail') or first.get('message') or '').strip().splitlines()
+            lines.append(colored(f'No trial succeeded. First failure {first.get("trialJobId")}'
+                                 + (f' (exit code {first["exitCode"]})' if first.get('exitCode') is not None else '')
+                                 + (f': {reason[-1]}' if reason else '')
+                                 + f'  [{first.get("stderrPath") or first.get("trialDir")}]', 'red'))
     lines += [_DASHES, _ROW % ('trialId', 'startTime', 'endTime', 'status'), _DASHES]
     for trial in trials:
         status = str(trial.get('status'))

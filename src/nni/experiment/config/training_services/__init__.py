@@ -19,6 +19,7 @@ from .kubeflow import KubeflowConfig, KubeflowRoleConfig
 from .local import LocalConfig
 from .openpai import OpenpaiConfig
 from .remote import RemoteConfig, RemoteMachineConfig
+from .slurm import SlurmConfig, SlurmLoginHostConfig
 
 __all__ = [
     'AmlConfig',
@@ -35,4 +36,6 @@ __all__ = [
     'OpenpaiConfig',
     'RemoteConfig',
     'RemoteMachineConfig',
+    'SlurmConfig',
+    'SlurmLoginHostConfig',
 ]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from .diff import diff
 from .public import PathLike, parse_memory_size, parse_time
 
-__all__ = ['PathLike', 'parse_memory_size', 'parse_time']
+__all__ = ['PathLike', 'diff', 'parse_memory_size', 'parse_time']

@@ -38,9 +38,10 @@ export function value(v) {
   return String(v);
 }
 
-/** Seconds as "1h 02m 03s". */
+/** Seconds as "1h 02m 03s"; tenths under ten seconds (unless whole), so a quick trial shows "0.4s", not "0s". */
 export function duration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
+  if (seconds < 9.95 && !Number.isInteger(seconds)) return `${Math.max(0, seconds).toFixed(1)}s`;
   let s = Math.max(0, Math.round(seconds));
   const d = Math.floor(s / 86400);
   s -= d * 86400;

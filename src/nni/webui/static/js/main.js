@@ -4,6 +4,7 @@
 // prefix without the server knowing the portal's pages. NNI's portal paths (/oview, /detail,
 // /experiment) are redirected to their pages here.
 
+import './token.js'; // first: wraps fetch before any request (token of a non-loopback manager)
 import { setTokenProvider } from './api.js';
 import { promptDialog } from './dialog.js';
 import { h, setChildren, setText } from './dom.js';

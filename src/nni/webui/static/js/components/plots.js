@@ -199,7 +199,10 @@ export class MetricPlot extends BasePlot {
     if (!view) return;
     const withMetric = view.trials.filter((t) => metricOf(t, view.metricIndex) !== null && t.seq !== null);
     if (!withMetric.length) {
-      emptyMessage(ctx, width, height, 'No final results yet', colors);
+      // "yet" only while more can come: a finished experiment without results says so plainly
+      const message = !view.finished ? 'No final results yet'
+        : view.trials.length ? 'No trial reported a numeric final result' : 'No trials';
+      emptyMessage(ctx, width, height, message, colors);
       return;
     }
     const frame = frameOf(width, height);
@@ -324,6 +327,29 @@ export function axisKind(name, index, trials, space) {
   }
   const log = typeof type === 'string' && type.includes('log') && values.every((v) => v > 0);
   return { kind: log ? 'log' : 'linear', range: extent(values, log) };
+}
+
+/** ``text`` in at most ``maxLines`` lines of ``width`` pixels: split at spaces, _ , / - or anywhere; … only if it still does not fit. */
+function wrapLabel(ctx, text, width, maxLines) {
+  if (ctx.measureText(text).width <= width) return [text];
+  const lines = [];
+  let rest = text;
+  while (rest && lines.length < maxLines) {
+    let cut = rest.length;
+    while (cut > 1 && ctx.measureText(rest.slice(0, cut)).width > width) cut -= 1;
+    if (cut < rest.length) {
+      const soft = Math.max(...[' ', '_', '-', '/', '.', ','].map((c) => rest.lastIndexOf(c, cut - 1)));
+      if (soft > cut / 2) cut = soft + 1;
+    }
+    lines.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut);
+  }
+  if (rest) {
+    let last = lines[lines.length - 1];
+    while (last.length > 1 && ctx.measureText(`${last}…`).width > width) last = last.slice(0, -1);
+    lines[lines.length - 1] = `${last}…`;
+  }
+  return lines;
 }
 
 /** One polyline per trial across parameter axes and the metric; drag on an axis to filter. */
@@ -509,7 +535,10 @@ export class ParallelPlot extends BasePlot {
 
   drawAxisFrames(ctx, colors, frame) {
     ctx.save();
-    for (const axis of this.axes) {
+    this.axes.forEach((axis, a) => {
+      // labels sit left of their axis: as wide as the gap to the previous axis allows, wrapped, not cut
+      const gap = a ? axis.x - this.axes[a - 1].x : axis.x;
+      const labelWidth = Math.max(40, Math.min(220, gap - 14));
       ctx.strokeStyle = colors.fg;
       ctx.lineWidth = 1;
       ctx.beginPath();
@@ -527,21 +556,26 @@ export class ParallelPlot extends BasePlot {
       ctx.textAlign = 'right';
       const ticks = axis.scale.ticks(5);
       const every = Math.max(1, Math.ceil(ticks.length / 12));
+      // category axes have room for two or three lines per label; numbers fit on one
+      const band = axis.scale.kind === 'band' && axis.scale.domain.length > 1
+        ? Math.abs(frame.bottom - frame.top) / (axis.scale.domain.length - 1) : 12;
+      const maxLines = Math.max(1, Math.min(3, Math.floor(band / 12)));
       ticks.forEach((tick, i) => {
         if (i % every) return;
+        const lines = wrapLabel(ctx, tick.label, labelWidth, maxLines);
+        const w = Math.max(...lines.map((line) => ctx.measureText(line).width));
+        const top = tick.pos - (lines.length * 12) / 2;
         ctx.fillStyle = colors.bg;
-        const label = tick.label.length > 10 ? `${tick.label.slice(0, 9)}…` : tick.label;
-        const w = ctx.measureText(label).width;
         ctx.globalAlpha = 0.8;
-        ctx.fillRect(axis.x - w - 7, tick.pos - 6, w + 4, 12);
+        ctx.fillRect(axis.x - w - 7, top, w + 4, lines.length * 12);
         ctx.globalAlpha = 1;
         ctx.fillStyle = colors.muted;
-        ctx.fillText(label, axis.x - 4, tick.pos);
+        lines.forEach((line, n) => ctx.fillText(line, axis.x - 4, top + 6 + n * 12));
         ctx.fillRect(axis.x - 2, tick.pos, 4, 1);
       });
       const brush = this.brushes.get(axis.name);
       if (brush) drawBrush(ctx, axis.x, brush, colors);
-    }
+    });
     ctx.restore();
   }
 

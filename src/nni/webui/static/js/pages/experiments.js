@@ -25,6 +25,10 @@ export function mount(container) {
 
   let entries = [];
   const current = () => (live.state ? live.state.experimentId : '');
+  // after a resume the manifest holds the time of the latest start; the overview shows the experiment's
+  // own start (its profile), and both pages must agree
+  const startTime = (entry, isCurrent) => (isCurrent && live.state.profile && live.state.profile.startTime)
+    || entry.startTime;
 
   function render() {
     const needle = filter.value.trim().toLowerCase();
@@ -53,7 +57,7 @@ export function mount(container) {
         h('td', h('span.pill.small', { class: statusClass(entry.status) }, entry.status || '')),
         h('td', entry.port && entry.status !== 'STOPPED' ? String(entry.port) : ''),
         h('td', entry.platform || ''),
-        h('td', time(entry.startTime)),
+        h('td', time(startTime(entry, isCurrent))),
         h('td', typeof entry.endTime === 'number' ? time(entry.endTime) : ''),
         h('td', (entry.tag || []).join(', ')),
         h('td', actions));

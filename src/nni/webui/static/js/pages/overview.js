@@ -163,7 +163,9 @@ export function mount(container) {
   const detailsCard = h('section.card', h('h2', 'Experiment'), info, logLinks,
     h('details.config-details', h('summary', 'Configuration'), configPre));
 
-  container.append(topRow, controls, h('section.grid.two', chartCard, topCard), detailsCard);
+  // shown while trials fail and none has succeeded: the reason, not only a green DONE
+  const failureBanner = h('section.card.failure-banner', { role: 'alert', hidden: true, dataset: { banner: 'failures' } });
+  container.append(failureBanner, topRow, controls, h('section.grid.two', chartCard, topCard), detailsCard);
 
   // ------------------------------------------------------------------ rendering
   function renderStatus() {
@@ -177,8 +179,40 @@ export function mount(container) {
     stopButton.disabled = !live.reachable || state.status === 'STOPPING';
   }
 
+  function renderFailures() {
+    const counts = state.counts || {};
+    const failed = counts.FAILED || 0;
+    const first = state.firstFailure;
+    failureBanner.hidden = !(failed > 0 && !counts.SUCCEEDED);
+    if (failureBanner.hidden) return;
+    const finished = FINAL_EXPERIMENT.has(state.status);
+    const headline = finished
+      ? `No trial succeeded: ${failed} of ${state.total} trials failed.`
+      : `${failed} trial${failed === 1 ? '' : 's'} failed and none has succeeded yet.`;
+    const parts = [h('h2', headline)];
+    if (first) {
+      const code = first.exitCode === null || first.exitCode === undefined ? '' : ` (exit code ${first.exitCode})`;
+      parts.push(h('div', 'First failure: ',
+        h('a.mono', { href: `#/trial/${encodeURIComponent(first.trialJobId)}` }, first.trialJobId), code));
+      if (first.stderrTail) {
+        parts.push(h('div.muted.small', `The end of its stderr (${first.stderrPath || 'trial.stderr'}):`),
+          h('pre.error-block', first.stderrTail));
+      } else if (first.message) {
+        parts.push(h('pre.error-block', first.message));
+      }
+      if (first.trialDir) parts.push(h('div.small', 'Trial directory: ', h('span.mono', first.trialDir)));
+    }
+    parts.push(h('div.muted.small', 'Check that the trial command runs by itself (same python, packages installed).'));
+    setChildren(failureBanner, parts);
+  }
+
   function renderElapsed() {
-    const seconds = live.elapsedSeconds();
+    let seconds = live.elapsedSeconds();
+    const { startTime, endTime } = state.profile;
+    if (seconds < 10 && startTime && endTime && FINAL_EXPERIMENT.has(state.status)) {
+      // execDuration counts whole seconds (as NNI's): a run of a few seconds is told by its start and end
+      seconds = Math.max(seconds, (endTime - startTime) / 1000);
+    }
     const max = parseDuration(params().maxExperimentDuration);
     setText(elapsed, max ? `${duration(seconds)} / ${duration(max)}` : duration(seconds));
     const fill = durationBar.firstChild;
@@ -268,6 +302,7 @@ export function mount(container) {
       trials: digest.trials, paramNames: digest.paramNames, metricKeys: digest.metricKeys, metricIndex: 0,
       metricKey: digest.metricKeys[0] || 'default', metricLabel: 'metric', maximize: metricDirection('default', state),
       selected: new Set(), onOpen: (id) => { location.hash = `#/trial/${encodeURIComponent(id)}`; },
+      finished: FINAL_EXPERIMENT.has(state.status),
     });
   }
 
@@ -293,6 +328,7 @@ export function mount(container) {
 
   function renderAll() {
     renderStatus();
+    renderFailures();
     renderElapsed();
     renderTrials();
     renderBest();
@@ -306,8 +342,10 @@ export function mount(container) {
   const release = live.wantDigest();
   const offs = [
     live.on('state', ({ state: next }) => {
+      const statusChanged = next.status !== state.status;
       state = next;
       renderAll();
+      if (statusChanged) renderChart();  // the chart's empty message depends on whether more can come
     }),
     live.on('trials', renderChart),
     live.on('tick', renderElapsed),

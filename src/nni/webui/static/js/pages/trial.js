@@ -76,6 +76,8 @@ export function mount(container, args) {
       ['Started', time(trial.startTime)],
       ['Ended', time(trial.endTime)],
       ['Duration', ms === null ? '' : duration(ms / 1000)],
+      // remote platform: the machine that ran the trial (REST field "machine")
+      ...(trial.machine ? [['Machine', trial.machine]] : []),
       ['Folder', trial.logPath || ''],
     ];
     setChildren(timing, rows.map(([k, v]) => [h('dt', k), h('dd', { class: k === 'Folder' ? 'mono small' : '' }, v)]));

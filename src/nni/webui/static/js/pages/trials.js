@@ -4,7 +4,7 @@ import { getJson, prefetchJson, send } from '../api.js';
 import { contentDialog, confirmDialog } from '../dialog.js';
 import { copyText, debounce, download, h, setChildren, setText, toast } from '../dom.js';
 import {
-  ACTIVE_TRIAL, duration, num, statusClass, statusLabel, time, trialMillis, value as fmtValue,
+  ACTIVE_TRIAL, duration, FINAL_EXPERIMENT, num, statusClass, statusLabel, time, trialMillis, value as fmtValue,
 } from '../format.js';
 import { live } from '../live.js';
 import {
@@ -24,11 +24,31 @@ const STATUS_ORDER = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'USER_CANCELE
 const MINIMIZE_HINT = /loss|err|mse|mae|rmse|latency|time|cost|size|param|flops|memory/i;
 const MAX_COMPARE = 20;
 
+// the column chooser's choice outlives the page (as NNI's portal keeps it)
+const HIDDEN_COLUMNS_KEY = 'nni.trials.hiddenColumns';
+
 // kept across visits so that opening a trial and coming back restores the view
 const saved = {
   tab: 'metric', metricKey: 'default', directions: {}, sort: 'sequenceId', order: 'asc', statuses: new Set(),
-  search: '', selected: new Set(), topN: 0, paretoX: null, paretoY: null,
+  search: '', selected: new Set(), topN: 0, paretoX: null, paretoY: null, hidden: loadHiddenColumns(),
 };
+
+function loadHiddenColumns() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(HIDDEN_COLUMNS_KEY) || '[]');
+    return new Set(Array.isArray(stored) ? stored.map(String) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function saveHiddenColumns() {
+  try {
+    localStorage.setItem(HIDDEN_COLUMNS_KEY, JSON.stringify([...saved.hidden]));
+  } catch {
+    // private mode or storage full: the choice lasts until the page is left
+  }
+}
 
 export function metricDirection(key, state) {
   if (key in saved.directions) return saved.directions[key];
@@ -103,7 +123,11 @@ export function mount(container) {
     selectionChanged();
   } }, 'Clear selection');
   const exportButton = h('button.btn.ghost', { type: 'button', onclick: () => exportCsv() }, 'Export CSV');
-  const toolbar = h('div.toolbar', search, chips, h('div.spacer'), counter, clearButton, compareButton, exportButton);
+  const columnsButton = h('button.btn.ghost', { type: 'button', 'aria-haspopup': 'true', 'aria-expanded': 'false',
+    dataset: { action: 'columns' }, onclick: () => toggleColumnChooser() }, 'Columns');
+  const columnChooser = h('div.column-chooser.card', { role: 'group', 'aria-label': 'shown columns', hidden: true });
+  const toolbar = h('div.toolbar', search, chips, h('div.spacer'), counter, clearButton, compareButton,
+    h('div.chooser-anchor', columnsButton, columnChooser), exportButton);
   const tableHost = h('div.table-host');
   const tableCard = h('section.card.table-card', toolbar, tableHost);
   container.append(chartCard, tableCard);
@@ -207,11 +231,47 @@ export function mount(container) {
     });
     return columns;
   };
+  // select, trial id and actions always show; every other column can be hidden
+  const FIXED_COLUMNS = new Set(['select', 'id', 'actions']);
+  const shownColumns = () => columnsFor().filter((c) => FIXED_COLUMNS.has(c.key) || !saved.hidden.has(c.key));
+
+  function renderColumnChooser() {
+    setChildren(columnChooser, h('div.small.muted', 'Columns'), columnsFor().filter((c) => !FIXED_COLUMNS.has(c.key))
+      .map((column) => {
+        const box = h('input', { type: 'checkbox', dataset: { column: column.key } });
+        box.checked = !saved.hidden.has(column.key);
+        box.addEventListener('change', () => {
+          if (box.checked) saved.hidden.delete(column.key);
+          else saved.hidden.add(column.key);
+          saveHiddenColumns();
+          table.setColumns(shownColumns());
+        });
+        return h('label.chooser-item', box, ` ${column.title}`);
+      }),
+    h('button.btn.tiny.ghost', { type: 'button', onclick: () => {
+      saved.hidden.clear();
+      saveHiddenColumns();
+      table.setColumns(shownColumns());
+      renderColumnChooser();
+    } }, 'Show all'));
+  }
+
+  function toggleColumnChooser(open = columnChooser.hidden) {
+    if (open) renderColumnChooser();
+    columnChooser.hidden = !open;
+    columnsButton.setAttribute('aria-expanded', String(open));
+  }
+  const closeChooser = (event) => {
+    if (!columnChooser.hidden && !columnChooser.contains(event.target) && event.target !== columnsButton) {
+      toggleColumnChooser(false);
+    }
+  };
+  document.addEventListener('click', closeChooser);
 
   const query = tableQuery;
 
   const table = new VirtualTable(tableHost, {
-    columns: columnsFor(),
+    columns: shownColumns(),
     height: Math.max(360, window.innerHeight - 260),
     pageSize: PAGE_SIZE,
     empty: 'No trial matches',
@@ -221,7 +281,7 @@ export function mount(container) {
           || result.metricKeys.join('\u0000') !== metricKeys.join('\u0000')) {
         paramNames = result.paramNames;
         metricKeys = result.metricKeys;
-        table.setColumns(columnsFor());
+        table.setColumns(shownColumns());
       }
       return { total: result.total, rows: result.trials, all: result.all };
     },
@@ -297,7 +357,7 @@ export function mount(container) {
     const view = {
       trials: digest.trials, paramNames: digest.paramNames, metricKeys: keys, metricIndex: metricIndex(), metricKey: key,
       metricLabel: key === 'default' ? 'metric' : key, maximize: metricDirection(key, state), selected: saved.selected,
-      space: state.profile.params.searchSpace || {}, topN: saved.topN,
+      space: state.profile.params.searchSpace || {}, topN: saved.topN, finished: FINAL_EXPERIMENT.has(state.status),
       onOpen: (id) => { location.hash = `#/trial/${encodeURIComponent(id)}`; },
     };
     if (saved.tab === 'pareto' && keys.length >= 2) {
@@ -464,6 +524,7 @@ export function mount(container) {
         return mark;
       };
       const table = h('table.kv.compare-table',
+        h('colgroup', h('col.label-col'), trials.map(() => h('col.trial-col'))),
         h('thead', h('tr', h('th', ''), trials.map((t, i) => h('th', swatch(i), ' ',
           h('a.mono', { href: `#/trial/${encodeURIComponent(t.trialJobId)}` }, `#${t.sequenceId} ${t.trialJobId}`))))),
         h('tbody', rows.map(([label, get]) => {
@@ -472,6 +533,8 @@ export function mount(container) {
           return h('tr', { class: differs ? 'differs' : '' }, h('th', label), values.map((v) => h('td', v)));
         })));
       const chartBox = h('div');
+      // every trial column the same width; many trials scroll sideways rather than squeeze
+      table.style.minWidth = `${160 + trials.length * 150}px`;
       setChildren(body, h('div.scroll-x', table), h('h3', 'Intermediate results'), chartBox);
       const chart = new IntermediatePlot(chartBox);
       chart.setSeries(inter.trials);
@@ -537,6 +600,7 @@ export function mount(container) {
 
   return {
     destroy() {
+      document.removeEventListener('click', closeChooser);
       release();
       offState();
       offTrials();

@@ -1,0 +1,33 @@
+"""nnictl says what happened when trials fail (issue 15): create --foreground, experiment status, top."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from .conftest import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+MISSING_MODULE = 'nni_nnictl_no_such_module'
+
+
+def test_foreground_create_prints_the_first_failure_and_exits_1(nnictl, write_config, nni_env):
+    config = write_config(trialCommand=f'{sys.executable} -c "import {MISSING_MODULE}"', maxTrialNumber=2)
+    result = nnictl('create', '-c', str(config), '-p', str(free_port()), '--foreground')
+    assert result.code == 1, result.out  # every trial failed: not a success
+    assert 'failed (exit code 1) and no trial has succeeded yet' in result.out
+    assert f"ModuleNotFoundError: No module named '{MISSING_MODULE}'" in result.out
+    assert 'ERROR: No trial succeeded: 2 of 2 trials failed.' in result.out
+    assert '2/2 trials | 2 failed' in result.out  # plain progress lines on a non-terminal
+    exp_id = next(iter(json.loads((nni_env / '.experiment').read_text())))
+    status = nnictl('experiment', 'status', exp_id, '--json').json()
+    assert status['trials'] == {'total': 2, 'succeeded': 0, 'failed': 2, 'running': 0}
+
+
+def test_unknown_id_names_it_and_points_to_the_list(nnictl, write_config):
+    result = nnictl('resume', 'nosuchid', '-p', str(free_port()))
+    assert result.code == 1
+    assert 'Id nosuchid not exist! "nnictl experiment list --all" lists every experiment' in result.out
