@@ -11,6 +11,8 @@ What it measures (DESIGN.md section 6 gives the budgets):
    at concurrency 2 and 4, from the call to ``start()`` until the status is ``DONE``, next to a bare loop
    that spawns the same trial processes (standalone mode) at the same concurrency with ``subprocess``.
    Budget: >= 80% of the bare loop at concurrency 4.
+   At concurrency 4 the experiment is also set against a loop spawning ``python -c pass`` with the same
+   interpreter, 4 at a time: the physical limit of a process per trial. Budget: >= 0.6x (DESIGN.md).
 
 Each experiment runs in a child process (benchmarks/experiment_driver.py) under the interpreter of its
 side: this script's interpreter for ours, the NNI 3.0 venv's for the anchor. That venv is set up under
@@ -55,6 +57,9 @@ BUDGET_IMPORT_MB = 5.0
 BUDGET_START_S = 0.3
 BUDGET_BARE_FRACTION = 0.8
 BUDGET_CONCURRENCY = 4
+#: the experiment's rate against a loop spawning ``python -c pass`` 4 at a time (start() included)
+BUDGET_PASS_FRACTION = 0.6
+PASS_ARGV = ('-c', 'pass')
 
 #: Seconds between two status requests while waiting for DONE. NNI 3.0 runs about a trial a second,
 #: so polling it fast buys no precision and only adds load.
@@ -233,15 +238,18 @@ def measure_experiment_trials(
     return result
 
 
-def bare_loop(python: str, trials: int, concurrency: int, cwd: Path) -> tuple[float, int, float]:
+def bare_loop(python: str, trials: int, concurrency: int, cwd: Path,
+              program: tuple[str, ...] | None = None) -> tuple[float, int, float]:
     """Spawn ``trials`` trial processes, at most ``concurrency`` at a time, and wait for all of them.
+
+    ``program`` replaces the trivial trial (e.g. :data:`PASS_ARGV`, the physical limit).
 
     Returns
     -------
     elapsed seconds, number of processes that exited non-zero, mean seconds from spawn to exit.
     """
     env = child_env()
-    argv = [python, TRIAL.name]
+    argv = [python, *(program or (TRIAL.name,))]
     running: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
     started = failed = 0
     total_duration = 0.0
@@ -262,16 +270,17 @@ def bare_loop(python: str, trials: int, concurrency: int, cwd: Path) -> tuple[fl
     return time.perf_counter() - began, failed, total_duration / trials
 
 
-def measure_bare_loop(python: str, trials: int, concurrency: int, repeat: int = 1) -> dict[str, Any]:
+def measure_bare_loop(python: str, trials: int, concurrency: int, repeat: int = 1,
+                      program: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The bare loop's rate in trials per second (median of ``repeat``, after one short warm-up)."""
     samples = []
     durations = []
     failed = 0
     with tempfile.TemporaryDirectory(prefix='nni-overhead-') as tmp:
         shutil.copy(TRIAL, Path(tmp) / TRIAL.name)
-        bare_loop(python, min(trials, concurrency), concurrency, Path(tmp))
+        bare_loop(python, min(trials, concurrency), concurrency, Path(tmp), program)
         for _ in range(repeat):
-            elapsed, run_failed, mean_duration = bare_loop(python, trials, concurrency, Path(tmp))
+            elapsed, run_failed, mean_duration = bare_loop(python, trials, concurrency, Path(tmp), program)
             samples.append(trials / elapsed)
             durations.append(mean_duration)
             failed += run_failed
@@ -433,6 +442,9 @@ def run_all(
         row['bare'] = guarded(measure_bare_loop, ours_python, trials, concurrency, trial_repeat)
         log(f'[ours] experiment, {trials} trials at concurrency {concurrency}...')
         row['ours'] = guarded(measure_experiment_trials, ours_python, trials, concurrency, trial_repeat, POLL_OURS_S)
+        if concurrency == BUDGET_CONCURRENCY:
+            log(f'[ours] python -c pass loop, {trials} processes at concurrency {concurrency}...')
+            row['pass'] = guarded(measure_bare_loop, ours_python, trials, concurrency, trial_repeat, PASS_ARGV)
         if nni_python is not None:
             log(f'[nni] bare loop, {nni_trials} trials at concurrency {concurrency}...')
             row['nni_bare'] = guarded(measure_bare_loop, nni_python, nni_trials, concurrency, 1)
@@ -458,7 +470,10 @@ def check_budgets(results: dict[str, Any]) -> dict[str, bool | None]:
     start = results['start'].get('ours', {})
     row = results['trials'].get(str(BUDGET_CONCURRENCY), {})
     fraction = ratio(row.get('ours', {}).get('trials_per_s'), row.get('bare', {}).get('trials_per_s'))
+    pass_fraction = ratio(row.get('ours', {}).get('trials_per_s'), row.get('pass', {}).get('trials_per_s'))
     return {
+        f'trials_fraction_of_pass_c{BUDGET_CONCURRENCY}': None if pass_fraction is None
+        else pass_fraction >= BUDGET_PASS_FRACTION,
         'import_ms': at_most(imported.get('over_ms'), BUDGET_IMPORT_MS),
         'import_mb': at_most(imported.get('over_mb'), BUDGET_IMPORT_MB),
         'start_s': at_most(start.get('start_s'), BUDGET_START_S),
@@ -560,6 +575,15 @@ def format_table(results: dict[str, Any]) -> str:
                      num(ratio(nni_rate, nni_bare_rate), '.1%'), '', budget))
         rows.append((f'   c={concurrency}: experiment / bare loop of our trials', num(own_fraction, '.1%'),
                      num(ratio(nni_rate, bare_rate), '.1%'), '', ''))
+        if 'pass' in row:
+            pass_value = row['pass']
+            errors(f'trials c={concurrency}', 'pass loop', pass_value)
+            pass_rate = pass_value.get('trials_per_s')
+            met = budgets.get(f'trials_fraction_of_pass_c{BUDGET_CONCURRENCY}')
+            rows.append((f'   c={concurrency}: python -c pass loop, same interpreter (processes/s)', num(pass_rate, '.2f'),
+                         '', '', ''))
+            rows.append((f'   c={concurrency}: experiment / python -c pass loop (x)', num(ratio(ours_rate, pass_rate), '.3f'),
+                         num(ratio(nni_rate, pass_rate), '.3f'), '', f'>= {BUDGET_PASS_FRACTION}x  {verdict(met)}'))
         rows.append((f'   c={concurrency}: start() to DONE (s)', num(ours.get('elapsed_s'), '.2f'),
                      num(nni.get('elapsed_s'), '.2f'), '', ''))
         rows.append((f'   c={concurrency}: mean trial, launch to exit, in experiment (s)',

@@ -54,6 +54,8 @@ SECTIONS: list[tuple[str, list[type[Any]]]] = [
             cfg.K8sStorageConfig,
             cfg.K8sNfsConfig,
             cfg.K8sAzureStorageConfig,
+            cfg.SlurmConfig,
+            cfg.SlurmLoginHostConfig,
         ],
     ),
     ('Shared storage', [cfg.SharedStorageConfig, cfg.NfsConfig, cfg.AzureBlobConfig]),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Single-node Slurm (slurmctld + slurmd + munge) on localhost, state in one directory.
-# The project's copy of ../shared/recipes/slurm.sh; changed: DIR is made 0755 before munged starts.
+# The project's copy of ../shared/recipes/slurm.sh; changed: DIR is made 0755 before munged starts,
+# and SLURM_FAKE_GPUS=N gives the node N fake GPUs (see below).
 # Needs root (slurmd runs jobs as the submitting user; munged runs as user munge).
 # Idempotent: daemons already alive (by recorded pid) are left alone.
 #
@@ -8,7 +9,9 @@
 #   bash slurm.sh stop DIR    # stops slurmd, slurmctld, then munged (if we started it), by pid
 #
 # Env (optional): SLURM_CPUS (default 2), SLURM_PORT (slurmctld port, default 6817;
-# slurmd uses SLURM_PORT+1), SLURM_PARTITION (default debug).
+# slurmd uses SLURM_PORT+1), SLURM_PARTITION (default debug),
+# SLURM_FAKE_GPUS (default 0): N fake GPUs as GRES gpu (device files DIR/fake-gpu<i>, character devices
+# aliasing /dev/null), so that --gres=gpu:N is scheduled and CUDA_VISIBLE_DEVICES set as with real ones.
 set -euo pipefail
 
 cmd="${1:-}"; DIR="${2:-}"
@@ -36,6 +39,7 @@ fi
 [ "$cmd" = start ] || { echo "unknown command: $cmd" >&2; exit 2; }
 
 CPUS="${SLURM_CPUS:-2}"; PORT="${SLURM_PORT:-6817}"; PART="${SLURM_PARTITION:-debug}"
+FAKE_GPUS="${SLURM_FAKE_GPUS:-0}"
 HOST="$(hostname -s)"
 
 # --- install (only if missing) ---------------------------------------------------------
@@ -69,6 +73,14 @@ fi
 
 # --- config --------------------------------------------------------------------------------
 mkdir -p "$DIR/ctld" "$DIR/spool" "$DIR/out"
+NODE_GRES=""; : > "$DIR/gres.conf"
+if [ "$FAKE_GPUS" -gt 0 ]; then
+  for i in $(seq 0 $((FAKE_GPUS - 1))); do
+    [ -e "$DIR/fake-gpu$i" ] || mknod "$DIR/fake-gpu$i" c 1 3   # slurmd wants character devices
+    echo "Name=gpu File=$DIR/fake-gpu$i" >> "$DIR/gres.conf"
+  done
+  NODE_GRES=" Gres=gpu:$FAKE_GPUS"
+fi
 chmod 755 "$DIR"; chmod 1777 "$DIR/out"       # job output dir writable for any submitting user
 cat > "$DIR/slurm.conf" <<CONF
 ClusterName=localtest
@@ -100,7 +112,8 @@ ReturnToService=2
 MinJobAge=600
 InactiveLimit=0
 KillWait=5
-NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=1000 State=UNKNOWN
+GresTypes=gpu
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=1000$NODE_GRES State=UNKNOWN
 PartitionName=$PART Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$DIR/slurm.conf"

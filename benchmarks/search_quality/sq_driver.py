@@ -77,6 +77,30 @@ def _is_no_more_trials(error: BaseException) -> bool:
     return type(error).__name__ == "NoMoreTrialError"
 
 
+def _restore_old_scipy_minimize() -> None:
+    """Let NNI 3.0's GP and Metis run on today's scipy (the anchor venv's).
+
+    They pass a 2-D ``x0`` to ``scipy.optimize.minimize`` (an error since scipy 1.11) and index
+    ``result.fun[0]`` (a float in today's L-BFGS-B). This wrapper flattens ``x0`` and hands back
+    ``fun`` as a one-element array, as the scipy they were written for did; their algorithms are
+    untouched. Must run before their modules import ``minimize``.
+    """
+    import scipy.optimize
+
+    original = scipy.optimize.minimize
+    if getattr(original, "_nni30_shim", False):
+        return
+
+    def minimize(fun: Any, x0: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(fun, np.asarray(x0, dtype=float).reshape(-1), *args, **kwargs)
+        if np.ndim(result.fun) == 0:
+            result.fun = np.asarray([result.fun])
+        return result
+
+    minimize._nni30_shim = True  # type: ignore[attr-defined]
+    scipy.optimize.minimize = minimize
+
+
 class NniAdapter(Adapter):
     """An ``nni.tuner.Tuner`` (ours or NNI 3.0's, whichever ``nni`` this interpreter imports)."""
 
@@ -111,6 +135,9 @@ class NniAdapter(Adapter):
         elif name in MODEL_TUNERS:
             # default class args on both sides (NNI's SMAC and DNGO need smac4nni / pybnn + torch)
             import importlib
+
+            if not ours:
+                _restore_old_scipy_minimize()
 
             module = importlib.import_module(f"nni.algorithms.hpo.{name.lower()}_tuner")
             tuner_class = getattr(module, {"GP": "GPTuner", "Metis": "MetisTuner", "SMAC": "SMACTuner",

@@ -6,7 +6,7 @@ Only the standard library's ``typing`` is used, so importing this module stays l
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Literal, Optional, TypedDict
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired
@@ -19,17 +19,17 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ['Parameters', 'SearchSpace', 'TrialMetric', 'TrialRecord', 'ParameterRecord']
 
 #: What :func:`nni.get_next_parameter` returns: for builtin tuners, one value per search-space key.
-Parameters = Dict[str, Any]
+Parameters = dict[str, Any]
 
 
 class _ParameterSearchSpace(TypedDict):
     _type: Literal['choice', 'randint', 'uniform', 'loguniform', 'quniform', 'qloguniform',
                    'normal', 'lognormal', 'qnormal', 'qlognormal']
-    _value: List[Any]
+    _value: list[Any]
 
 
 #: Type of ``experiment.config.search_space``.
-SearchSpace = Dict[str, _ParameterSearchSpace]
+SearchSpace = dict[str, _ParameterSearchSpace]
 
 #: What ``report_final_result``/``report_intermediate_result`` take: a number for builtin tuners.
 TrialMetric = float
@@ -45,7 +45,7 @@ class TrialRecord(TypedDict):
 class ParameterRecord(TypedDict):
     """The packed parameters the dispatcher sends and a trial receives (``parameter.cfg``)."""
 
-    parameter_id: Optional[int]
+    parameter_id: int | None
     parameters: Parameters
     parameter_source: NotRequired[Literal['algorithm', 'customized', 'resumed']]
     parameter_index: NotRequired[int]

@@ -76,6 +76,18 @@ def test_medianstop_dict_values_and_nan():
     assessor.trial_end('never-assessed', True)  # unknown id: ignored
 
 
+def test_assessors_skip_results_that_are_not_numbers():
+    """A trial reporting a string must not fail the experiment (NNI's extract raises)."""
+    median = MedianstopAssessor()
+    _completed(median, 'done', [0.5, 0.7])
+    assert median.assess_trial('odd', ['text', {'loss': 1}]) is Good
+    assert median.assess_trial('odd2', ['text', 0.1]) is Bad
+    curve = CurvefittingAssessor(epoch_num=10, start_step=3)
+    curve.assess_trial('ref', [0.9] * 10)
+    curve.trial_end('ref', True)
+    assert curve.assess_trial('odd', ['x', None, [1]]) is Good
+
+
 # -------------------------------------------------------------------------------------------- Curvefitting
 
 

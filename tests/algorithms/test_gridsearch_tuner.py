@@ -118,7 +118,7 @@ def test_errors() -> None:
         GridSearchTuner().update_search_space({})
     with pytest.raises(RuntimeError, match="update_search_space"):
         GridSearchTuner().generate_parameters(0)
-    with pytest.raises(ValueError, match="x: "):
+    with pytest.raises(ValueError, match=r"x\._value: "):
         GridSearchTuner().update_search_space({"x": {"_type": "uniform", "_value": [1, 0]}})
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TRIAL_CODE, free_port, wait_for
+from .conftest import TRIAL_CODE, free_port, processes_with_tag, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -110,13 +110,16 @@ def test_builtin_assessor_stops_bad_trials_and_they_show_as_early_stopped(assess
         experiment.stop()
 
 
-def test_nnictl_trial_ls_lists_early_stopped(tmp_path, workdir, capsys):
-    config = _config_file(tmp_path, workdir, _batch(GOOD, BAD), BATCH_TUNER, '''\
+def test_early_stop_ends_the_process_tree_and_nnictl_lists_it(tmp_path, workdir, capsys):
+    tag = f'nni-early-stop-child-{tmp_path.name}'
+    config = _config_file(tmp_path, workdir, _batch(GOOD, {**BAD, 'child_tag': tag}), BATCH_TUNER, '''\
         assessor:
           name: Medianstop
         ''', concurrency=1, max_trials=2)
     experiment = _run(config)
     try:
+        assert experiment.get_status() == 'DONE'
+        wait_for(lambda: not processes_with_tag(tag), timeout=10)  # the grandchild went with the trial
         from nni.tools.nnictl.cli import main
 
         capsys.readouterr()

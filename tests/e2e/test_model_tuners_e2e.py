@@ -183,3 +183,44 @@ def test_pbt_trains_across_generations_and_resumes(tmp_path: Path, workdir: Path
             assert record["load"] in saves
             assert Path(record["load"]).name == str(record["generation"] - 1)
         assert Path(record["save"]).parent.parent == checkpoints
+
+
+MO_TRIAL = textwrap.dedent('''
+    import math
+    import nni
+    p = nni.get_next_parameter()
+    g = 1 + 9 * p["y"]
+    err, size = p["x"], g * (1 - math.sqrt(p["x"] / g))
+    nni.report_final_result({"default": err, "err": err, "size": size})
+''')
+
+
+def test_multi_objective_tpe_keeps_the_pareto_front(tmp_path: Path, workdir: Path, nni_home: Path) -> None:
+    import os
+    import subprocess
+
+    from nni.common.objectives import pareto_front
+    from nni.experiment import Experiment, rest
+    from nni.experiment.config import ExperimentConfig
+
+    space = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
+    class_args = {"optimize_mode": {"err": "minimize", "size": "minimize"}, "seed": 0,
+                  "tpe_args": {"n_startup_jobs": 4}}
+    path = _write_yaml(tmp_path, workdir, "TPE", class_args, space, MO_TRIAL, trials=10, concurrency=2)
+    experiment = Experiment(ExperimentConfig.load(path))
+    port = free_port()
+    try:
+        assert experiment.run(port) is True
+        results = experiment.export_data()
+        expected = pareto_front([(r.trialJobId, (r.value["err"], r.value["size"])) for r in results])
+        front = rest.get(port, "/pareto-front")
+        assert front["objectives"] == [{"name": "err", "mode": "minimize"}, {"name": "size", "mode": "minimize"}]
+        assert sorted(t["trialJobId"] for t in front["trials"]) == sorted(expected)
+        assert 1 <= len(expected) < 10
+    finally:
+        experiment.stop()
+    # the same front from the stopped experiment's database, through nnictl
+    done = subprocess.run([sys.executable, "-m", "nni.tools.nnictl", "experiment", "pareto", experiment.id, "--json"],
+                          capture_output=True, text=True, env={**os.environ, "NNI_HOME_DIR": str(nni_home)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(t["trialJobId"] for t in json.loads(done.stdout)["trials"]) == sorted(expected)

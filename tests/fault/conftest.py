@@ -23,6 +23,8 @@ def nni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / 'nni-home'
     home.mkdir()
     monkeypatch.setenv('NNI_HOME_DIR', str(home))
+    # trials must outlive every kill-to-resume gap of the campaigns, even on a loaded machine
+    monkeypatch.setenv('NNI_TRIAL_ORPHAN_GRACE', '120')
     return home
 
 

@@ -141,10 +141,13 @@ def _report(name: str, timings: list[float]) -> float:
 def test_idle_connections_leave_the_api_answering(viewed: ManagerProcess) -> None:
     count = _usable_flood()
     baseline = _report('no flood', time_check_status(viewed.port, 100))
+    before = rss_kb(viewed.process.pid)
     flood = Flood(viewed.port, count)
     try:
         time.sleep(0.3)
         p99 = _report(f'{flood.opened} idle connections', time_check_status(viewed.port, 200))
+        during = rss_kb(viewed.process.pid)
+        print(f'\n{flood.opened} idle connections: manager RSS {before / 1024:.0f} MB -> {during / 1024:.0f} MB')
         assert p99 < max(P99_BOUND_MS, 10 * baseline)
     finally:
         flood.stop()

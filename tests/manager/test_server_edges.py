@@ -63,8 +63,8 @@ def test_served_names_on_loopback_and_beyond() -> None:
     assert not wide.allows('192.0.2.8:8080', '192.0.2.7')
     assert wide.allows('portal.example:8080', '192.0.2.7')
     assert not wide.allows('rebind.evil.example', '192.0.2.7')
-    wide.manager_ip = '10.9.8.7'
-    assert wide.allows('10.9.8.7:8080', '192.0.2.7')
+    wide.manager_ips = ('10.9.8.7', 'head.cluster.example')
+    assert wide.allows('10.9.8.7:8080', '192.0.2.7') and wide.allows('head.cluster.example', '192.0.2.7')
     assert ServedNames('127.0.0.1', ['*']).allows('anything.example', None)
 
 
@@ -206,13 +206,16 @@ def test_connection_cap_evicts_idle_and_half_sent_connections_first() -> None:
         for _ in range(5):
             assert _status(await _exchange(port, GET_HELLO)) == 200
         assert server.evicted >= 10  # 30 connections on a cap of 20
-        closed_idle = 0
-        for reader, writer in idle:
+
+        async def closed(reader: asyncio.StreamReader) -> bool:
             try:
-                async with asyncio.timeout(1):
-                    closed_idle += await reader.read(1) == b''
+                async with asyncio.timeout(0.5):
+                    return await reader.read(1) == b''
             except (TimeoutError, ConnectionError):
-                pass
+                return False
+
+        closed_idle = sum(await asyncio.gather(*(closed(reader) for reader, _ in idle)))
+        for _, writer in idle:
             writer.close()
         assert closed_idle >= 10  # idle ones went first
         for _, writer in half:
@@ -292,7 +295,7 @@ async def _auth(request: Request) -> Response:
 def test_edge_guard_checks_host_and_hands_out_the_cookie() -> None:
     token = 'f' * 32
     wide = EdgeGuard(Router([Route('/', _auth), Route('/api/v1/nni/x', _auth)]), ServedNames('0.0.0.0'),
-                     token=lambda: token, manager_ip=lambda: None, port=8080)
+                     token=lambda: token, manager_ips=lambda: (), port=8080)
     status, _, body = _call(wide, 'GET', '/api/v1/nni/x', {'Host': 'rebind.evil.example:8080'})
     assert status == 421 and b'NNI_MANAGER_ALLOWED_HOSTS' in body
     status, headers, body = _call(wide, 'GET', '/api/v1/nni/x', {'Host': '192.0.2.7:8080', 'X-NNI-Token': token})
@@ -308,6 +311,6 @@ def test_edge_guard_checks_host_and_hands_out_the_cookie() -> None:
     status, headers, _ = _call(wide, 'GET', '/', {'Host': '192.0.2.7:8080'}, query=f'token={token}&x=1'.encode())
     assert status == 303 and headers[b'location'] == b'/?x=1' and b'set-cookie' in headers
     loopback = EdgeGuard(Router([Route('/', _auth)]), ServedNames('127.0.0.1'), token=lambda: token,
-                         manager_ip=lambda: None, port=8080)
+                         manager_ips=lambda: (), port=8080)
     assert _call(loopback, 'GET', '/', {'Host': 'localhost:8080'}, server='127.0.0.1')[0] == 200
     assert _call(loopback, 'GET', '/', {'Host': 'evil.example'}, server='127.0.0.1')[0] == 421

@@ -27,6 +27,9 @@ from tests.polling import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 SSHD_SCRIPT = ROOT / 'scripts' / 'test-sshd.sh'
 SRC = ROOT / 'src'
+#: a world-readable copy of this checkout's ``nni`` package (the checkout may sit in a folder that
+#: machine B's user cannot read), made once per test run by :func:`shared_tmp`
+READABLE_SRC_NAME = 'src'
 PASSWORD_USER = 'nnitest'
 PASSWORD = 'nni-test-password-7'
 
@@ -102,6 +105,26 @@ def _descendants(pid: int) -> list[int]:
 
 
 @pytest.fixture(scope='session')
+def shared_tmp() -> Iterator[Path]:
+    """A folder both "machines" (root and the password user) can read, holding a copy of ``nni``."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix='nni-remote-tests-', dir='/tmp'))
+    folder.chmod(0o755)
+    shutil.copytree(SRC / 'nni', folder / READABLE_SRC_NAME / 'nni',
+                    ignore=shutil.ignore_patterns('__pycache__', 'webui'))
+    for path in [folder, *folder.rglob('*')]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def trial_pythonpath(shared_tmp: Path) -> str:
+    return str(shared_tmp / READABLE_SRC_NAME)
+
+
+@pytest.fixture(scope='session')
 def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SshServer]]:
     _require_sshd()
     base = tmp_path_factory.mktemp('sshd')
@@ -148,7 +171,7 @@ def trial_code(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_remote_experiment(tmp_path: Path, trial_code: Path) -> Iterator[Callable[..., Any]]:
+def make_remote_experiment(tmp_path: Path, trial_code: Path, trial_pythonpath: str) -> Iterator[Callable[..., Any]]:
     from nni.experiment import Experiment
     from nni.experiment.config import RemoteConfig, RemoteMachineConfig
 
@@ -161,7 +184,7 @@ def make_remote_experiment(tmp_path: Path, trial_code: Path) -> Iterator[Callabl
         config = experiment.config
         config.experiment_working_directory = str(tmp_path / 'experiments')
         config.search_space = {'x': {'_type': 'randint', '_value': [0, 100]}}
-        config.trial_command = f'PYTHONPATH={SRC} python3 trial.py'
+        config.trial_command = f'PYTHONPATH={trial_pythonpath} python3 trial.py'
         config.trial_code_directory = trial_code
         config.trial_concurrency = 4
         config.max_trial_number = 8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -99,29 +100,41 @@ def test_wrong_password_ends_the_experiment_in_error_naming_the_machine(machines
     experiment.stop()
 
 
-def test_shared_storage_runs_trials_on_the_mount_without_upload(machines, make_remote_experiment, tmp_path):
+def test_shared_storage_runs_trials_on_the_mount_without_upload(machines, make_remote_experiment, shared_tmp):
+    import pwd
+    import shutil
+
     from nni.experiment.config import NfsConfig
 
-    mount = tmp_path / 'nfs-mount-stand-in'  # a local folder standing in for an NFS mount
-    mount.mkdir()
-    mount.chmod(0o1777)
+    # a local folder standing in for an NFS mount that both machines' users may write
+    mount = shared_tmp / 'nfs-mount-stand-in'
     experiment = make_remote_experiment([machine_a_config(machines), machine_b_config(machines)],
                                         max_trial_number=4)
+    experiment_folder = mount / 'nni-remote' / experiment.id
+    (experiment_folder / 'trials').mkdir(parents=True)
+    for folder in (mount, mount / 'nni-remote', experiment_folder, experiment_folder / 'trials'):
+        folder.chmod(0o1777)
     experiment.config.shared_storage = NfsConfig(local_mount_point=str(mount), remote_mount_point=str(mount),
                                                  local_mounted='usermount', nfs_server='127.0.0.1',
                                                  exported_directory='/exported')
-    assert experiment.run(free_port()) is True
-    trials = experiment.list_trial_jobs()
-    assert {t.status for t in trials} == {'SUCCEEDED'}
-    on_mount = mount / 'nni-remote' / experiment.id
-    assert (on_mount / 'code' / 'trial.py').is_file()
-    for trial in trials:
-        where = (on_mount / 'trials' / trial.trialJobId / 'where.txt').read_text().split()
-        assert where[1] == str(on_mount / 'code')  # the trial ran in the code folder on the mount
-        assert (Path(trial.logPath) / 'where.txt').is_file()  # and the manager has its copy
-    # nothing was uploaded to the machines' home folders
-    assert not Path(f'/home/{PASSWORD_USER}/nni-remote/{experiment.id}').exists()
-    assert not (Path.home() / 'nni-remote' / experiment.id).exists()
+    try:
+        assert experiment.run(free_port()) is True
+        trials = experiment.list_trial_jobs()
+        assert {t.status for t in trials} == {'SUCCEEDED'}
+        assert (experiment_folder / 'code' / 'trial.py').is_file()
+        owners = set()
+        for trial in trials:
+            trial_folder = experiment_folder / 'trials' / trial.trialJobId
+            where = (trial_folder / 'where.txt').read_text().split()
+            assert where[1] == str(experiment_folder / 'code')  # the trial ran in the code folder on the mount
+            owners.add(pwd.getpwuid(trial_folder.stat().st_uid).pw_name)
+            assert (Path(trial.logPath) / 'where.txt').is_file()  # and the manager has its copy
+        assert owners == {pwd.getpwuid(os.getuid()).pw_name, PASSWORD_USER}  # both machines wrote there
+        # nothing was uploaded to the machines' home folders
+        assert not Path(f'/home/{PASSWORD_USER}/nni-remote/{experiment.id}').exists()
+        assert not (Path.home() / 'nni-remote' / experiment.id).exists()
+    finally:
+        shutil.rmtree(mount, ignore_errors=True)
 
 
 def test_manager_sigkill_then_resume_reattaches_the_remote_trial(machines, make_remote_experiment, tmp_path):

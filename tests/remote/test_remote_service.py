@@ -14,7 +14,7 @@ import pytest
 from nni.manager.training_service.base import TrainingServiceError, TrialExit, TrialSpec
 from nni.manager.training_service.remote import RemoteTrainingService
 
-from .conftest import PASSWORD_USER, SRC, experiment_processes, machine_a_config, machine_b_config, wait_for
+from .conftest import PASSWORD_USER, experiment_processes, machine_a_config, machine_b_config, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.ssh]
 
@@ -100,12 +100,20 @@ def test_unreachable_host_and_bad_key_are_named(machines, root, trial_code, tmp_
     assert 'machineList[1]' in message and 'cannot read private key' in message
 
 
-def test_trial_runs_collects_files_and_metrics_file(machines, root, trial_code):
+def test_trial_runs_collects_files_and_metrics_file(machines, root, trial_code, trial_pythonpath):
+    (trial_code / '.nniignore').write_text('big/\n*.ckpt\n')
+    (trial_code / 'big').mkdir()
+    (trial_code / 'big' / 'data.bin').write_bytes(b'x' * 1000)
+    (trial_code / 'model.ckpt').write_text('weights')
+    (trial_code / 'helper.py').write_text('VALUE = 1\n')
+
     async def scenario() -> None:
         service = _service(root, trial_code, [machine_b_config(machines)])
         exits = Exits(service)
         await service.start()
-        spec = _spec(root, 'T1', f'PYTHONPATH={SRC} python3 trial.py')
+        remote_code = Path(f'/home/{PASSWORD_USER}/nni-remote/{root.name}/code')
+        assert sorted(p.name for p in remote_code.iterdir()) == ['helper.py', 'trial.py']  # .nniignore honoured
+        spec = _spec(root, 'T1', f'PYTHONPATH={trial_pythonpath} python3 trial.py')
         await service.submit(spec)
         assert service.trial_machine('T1') == f'{PASSWORD_USER}@127.0.0.3:{machines["b"].port}'
         done = await exits.wait('T1')
@@ -115,6 +123,10 @@ def test_trial_runs_collects_files_and_metrics_file(machines, root, trial_code):
         assert metrics.count(b'ME') == 2 and b'FINAL' in metrics
         assert (spec.trial_dir / 'where.txt').read_text().startswith(PASSWORD_USER)
         assert (spec.trial_dir / '.nni' / 'exitcode').read_text().strip() == '0'
+        # the wrapper holds the trial's token: private on the machine, not copied back
+        wrapper = Path(f'/home/{PASSWORD_USER}/nni-remote/{root.name}/trials/T1/.nni/run.sh')
+        assert wrapper.stat().st_mode & 0o077 == 0
+        assert not (spec.trial_dir / '.nni' / 'run.sh').exists()
         await service.stop()
 
     asyncio.run(scenario())
@@ -217,6 +229,25 @@ def test_fake_gpu_inventory_schedules_per_machine(machines, root, trial_code, mo
         seen = sorted((spec.trial_dir / 'gpus.txt').read_text().strip() for spec in started)
         assert seen == ['0', '2', '5']
         assert service.can_start(specs[3])
+        await service.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_machine_that_cannot_start_trials_is_passed_over(machines, root, trial_code):
+    async def scenario() -> None:
+        service = _service(root, trial_code, [machine_b_config(machines), machine_a_config(machines)])
+        exits = Exits(service)
+        await service.start()
+        trials = Path(f'/home/{PASSWORD_USER}/nni-remote/{root.name}/trials')
+        trials.chmod(0o500)  # machine B's user can no longer create trial folders
+        try:
+            for trial_id in ('P1', 'P2'):
+                await service.submit(_spec(root, trial_id, 'true'))
+                assert service.trial_machine(trial_id) == f'{machines["a"].info["SSH_USER"]}@127.0.0.2:{machines["a"].port}'
+                assert (await exits.wait(trial_id)).exit_code == 0
+        finally:
+            trials.chmod(0o755)
         await service.stop()
 
     asyncio.run(scenario())

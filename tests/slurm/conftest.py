@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +35,8 @@ class SlurmCluster:
     conf: str
     partition: str
     folder: Path
+    #: GPUs (GRES gpu) of the node: fake ones in the cluster started here
+    gpus: int = 0
 
 
 def _answers(conf: str) -> bool:
@@ -58,6 +61,15 @@ def _free_port_pair() -> int:
     raise RuntimeError('no two consecutive free ports')
 
 
+def _node_gpus(conf: str) -> int:
+    out = subprocess.run(['scontrol', '-o', 'show', 'node'], env=dict(os.environ, SLURM_CONF=conf),
+                         capture_output=True, text=True, timeout=20).stdout
+    for item in out.split():
+        if item.startswith('Gres=gpu:'):
+            return int(item.rsplit(':', 1)[1].split('(')[0])
+    return 0
+
+
 def _default_partition(conf: str) -> str:
     out = subprocess.run(['scontrol', '-o', 'show', 'partition'], env=dict(os.environ, SLURM_CONF=conf),
                          capture_output=True, text=True, timeout=20).stdout
@@ -72,14 +84,15 @@ def _default_partition(conf: str) -> str:
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
     provided = os.environ.get('SLURM_CONF')
     if provided and _answers(provided):
-        yield SlurmCluster(provided, _default_partition(provided), Path(provided).parent)
+        yield SlurmCluster(provided, _default_partition(provided), Path(provided).parent, _node_gpus(provided))
         return
     if os.geteuid() != 0:
         pytest.skip('the Slurm tests start slurmctld, slurmd and munged, which needs root (slurmd runs jobs as the '
                     'submitting user); run them as root or give SLURM_CONF of a running cluster')
     # not under pytest's temporary folder: that is 0700, and munged (user munge) keeps files here
     folder = Path(tempfile.mkdtemp(prefix='nni-test-slurm-'))
-    env = dict(os.environ, SLURM_PORT=str(_free_port_pair()), SLURM_CPUS='4')
+    # 4 CPUs on 2 cores (trials here are light) and 2 fake GPUs (GRES device files aliasing /dev/null)
+    env = dict(os.environ, SLURM_PORT=str(_free_port_pair()), SLURM_CPUS='4', SLURM_FAKE_GPUS='2')
     started = subprocess.run(['bash', str(SCRIPT), 'start', str(folder)], env=env, capture_output=True, text=True,
                              timeout=300)
     if started.returncode != 0:
@@ -88,7 +101,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClu
     saved = os.environ.get('SLURM_CONF')
     os.environ['SLURM_CONF'] = values['SLURM_CONF']  # the manager processes inherit it
     try:
-        yield SlurmCluster(values['SLURM_CONF'], values['SLURM_PARTITION'], folder)
+        yield SlurmCluster(values['SLURM_CONF'], values['SLURM_PARTITION'], folder, _node_gpus(values['SLURM_CONF']))
     finally:
         if saved is None:
             os.environ.pop('SLURM_CONF', None)
@@ -145,3 +158,44 @@ def slurm_experiments(slurm_cluster: SlurmCluster, slurm_home: Path,
             experiment.stop()
         except Exception:  # noqa: BLE001 - best effort cleanup
             pass
+
+
+SSHD_SCRIPT = ROOT / 'scripts' / 'test-sshd.sh'
+
+
+@pytest.fixture(scope='session')
+def slurm_login_host(slurm_cluster: SlurmCluster) -> Iterator[dict[str, Any]]:
+    """A real sshd on loopback acting as the cluster's login host (its sessions find the cluster's config)."""
+    try:
+        import asyncssh  # noqa: F401
+    except ImportError:
+        pytest.skip('the login host tests need asyncssh (pip install nni[remote])')
+    if os.geteuid() != 0:
+        pytest.skip('the login host tests start an sshd, which needs root here')
+    folder = Path(tempfile.mkdtemp(prefix='nni-test-login-'))
+    port = free_port()
+    out = subprocess.run(['bash', str(SSHD_SCRIPT), 'start', str(folder), str(port)], check=True, capture_output=True,
+                         text=True, timeout=120, env=dict(os.environ, SSH_LISTEN='127.0.0.1')).stdout
+    info = dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+    # a real login host has /etc/slurm/slurm.conf; this one gets the test cluster's config through
+    # the environment of its sessions (sshd takes only its first SetEnv line: extend that one)
+    config = folder / 'sshd_config'
+    lines = [f'{line} SLURM_CONF={slurm_cluster.conf}' if line.startswith('SetEnv ') else line
+             for line in config.read_text().splitlines()]
+    config.write_text('\n'.join(lines) + '\n')
+    os.kill(int(info['SSH_PID']), signal.SIGHUP)  # sshd re-executes itself with the new config
+    login = {'host': '127.0.0.1', 'port': port, 'user': info['SSH_USER'], 'sshKeyFile': info['SSH_KEY']}
+
+    def sees_slurm() -> bool:
+        result = subprocess.run(['ssh', '-p', str(port), '-i', info['SSH_KEY'], '-o', 'BatchMode=yes',
+                                 '-o', f'UserKnownHostsFile={info["SSH_KNOWN_HOSTS"]}', '-o', 'IdentitiesOnly=yes',
+                                 f'{info["SSH_USER"]}@127.0.0.1', 'scontrol ping'], capture_output=True, text=True,
+                                timeout=30)
+        return result.returncode == 0 and 'UP' in result.stdout
+
+    try:
+        wait_for(sees_slurm, timeout=30, interval=0.2)
+        yield login
+    finally:
+        subprocess.run(['bash', str(SSHD_SCRIPT), 'stop', str(folder)], capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)

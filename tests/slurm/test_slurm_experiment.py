@@ -134,6 +134,30 @@ def test_manager_killed_mid_run_resumes_with_nothing_lost_or_run_twice(slurm_exp
         resumed.stop()
 
 
+def test_manager_outside_the_cluster_goes_through_the_login_host(slurm_experiments, slurm_login_host,
+                                                                  tmp_path: Path) -> None:
+    cluster_folder = tmp_path / 'cluster-shared'  # "on the cluster": only the login host writes there
+    experiment = slurm_experiments(service={'login_host': slurm_login_host, 'shared_directory': str(cluster_folder)},
+                                   trial_concurrency=2, max_trial_number=3)
+    assert experiment.run(free_port()) is True
+    trials = experiment.list_trial_jobs()
+    assert len(trials) == 3 and {trial.status for trial in trials} == {'SUCCEEDED'}
+    results = experiment.export_data()
+    assert sorted(result.value for result in results) == sorted(result.parameter['x'] * 10 for result in results)
+    assert (cluster_folder / experiment.id / 'code' / 'trial.py').is_file()  # the code went up once
+    for trial in trials:
+        remote = cluster_folder / experiment.id / 'trials' / trial.trialJobId
+        local = Path(trial.logPath)
+        assert local != remote and local.is_dir()
+        # no manager address known to the compute nodes: metrics went through the shared folder,
+        # and the files came back over SSH when the trial ended
+        assert (remote / '.nni' / 'metrics').is_file()
+        assert (local / '.nni' / 'metrics').read_bytes() == (remote / '.nni' / 'metrics').read_bytes()
+        assert (local / 'trial.stdout').read_text().startswith('final ')
+        kinds = sorted((metric.type, metric.sequence) for metric in experiment.get_job_metrics()[trial.trialJobId])
+        assert kinds == [('FINAL', 0), ('PERIODICAL', 0), ('PERIODICAL', 1), ('PERIODICAL', 2)]
+
+
 def _dead(pid: int) -> bool:
     try:
         with open(f'/proc/{pid}/stat') as handle:

@@ -229,3 +229,48 @@ def test_shared_directory_holds_trial_folders_and_metrics_file(slurm_cluster, tm
     assert (expected / 'trial.stdout').read_text().strip() == str(expected)
     assert (expected / 'parameter.cfg').read_text() == '{"parameter_id": 0}'
     assert os.stat(expected / '.nni' / 'job.sbatch').st_mode & 0o077 == 0  # holds the trial token
+
+
+def test_gpus_per_trial_become_gres_and_slurm_assigns_them(slurm_cluster, tmp_path: Path) -> None:
+    """With the cluster's fake GPUs (GRES device files, no real GPU): Slurm schedules and exposes them."""
+    if slurm_cluster.gpus < 2:
+        pytest.skip('the cluster has fewer than 2 GPUs (GRES gpu)')
+    root = _root(tmp_path, 'exp-gpu')
+
+    async def scenario() -> tuple[list[TrialExit], str]:
+        service, exits = _service(root, slurm_cluster, gpusPerTrial=1)
+        await service.start()
+        for index in range(3):
+            await service.submit(_spec(root, f'g{index}', 'echo "$CUDA_VISIBLE_DEVICES"; sleep 1'))
+        too_many, _ = _service(root, slurm_cluster, gpusPerTrial=slurm_cluster.gpus + 1)
+        with pytest.raises(TrainingServiceError) as refused:
+            await too_many.submit(_spec(root, 'greedy', 'true'))
+        await _until(lambda: len(exits) == 3)
+        await service.stop()
+        return exits, str(refused.value)
+
+    exits, refused = asyncio.run(scenario())
+    assert {exit.exit_code for exit in exits} == {0}
+    seen = [(root / 'trials' / f'g{index}' / 'trial.stdout').read_text().strip() for index in range(3)]
+    assert set(seen) <= {'0', '1'}, seen  # one GPU each, picked by Slurm
+    assert 'sbatch refused trial greedy' in refused and 'not available' in refused
+
+
+def test_a_job_cancelled_by_a_stop_is_lost_on_resume(slurm_cluster, tmp_path: Path) -> None:
+    root = _root(tmp_path, 'exp-stopped')
+
+    async def scenario() -> TrialExit | None:
+        first, _ = _service(root, slurm_cluster)
+        await first.start()
+        await first.submit(_spec(root, 'cut', 'sleep 60'))
+        handle = first.trial_handle('cut')
+        await first.stop()  # the experiment is stopped: its jobs are cancelled
+        second, _ = _service(root, slurm_cluster)
+        await second.start()
+        outcome = await second.reattach(_spec(root, 'cut', 'sleep 60'), handle)
+        await second.stop()
+        return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome is not None and outcome.lost  # no result of its own: the trial runs again
+    assert outcome.exit_code is None and 'cancelled' in (outcome.message or '')

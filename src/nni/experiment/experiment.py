@@ -90,6 +90,12 @@ class Experiment:
     url_prefix
         URL prefix of the web portal and REST API, or ``None``.
 
+    Notes
+    -----
+    Once the experiment is stopped (:meth:`stop`, or Ctrl-C in :meth:`run`), :meth:`export_data`,
+    :meth:`list_trial_jobs`, :meth:`get_trial_job`, :meth:`get_job_statistics` and :meth:`get_job_metrics`
+    read its database instead of the REST API, so a script can still collect the results.
+
     Examples
     --------
     .. code-block:: python

@@ -168,6 +168,23 @@ def take_experiment_lock(options: ManagerOptions):  # type: ignore[no-untyped-de
     return lock
 
 
+def make_private(root: Path) -> None:
+    """Folders 0700 and files 0600 for what the client created before the manager (its umask was the user's)."""
+    for folder in (root, root / 'log', root / 'db'):
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            continue
+        if folder == root:
+            continue
+        for path in folder.iterdir():
+            try:
+                if path.is_file() and not path.is_symlink():
+                    os.chmod(path, 0o600)
+            except OSError:
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     # Experiment folders and everything in them (store, logs, token, trial dirs) are the user's
@@ -180,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         from nni.common.experiment_lock import LOCK_EXIT_CODE
 
         return LOCK_EXIT_CODE
+    make_private(options.experiments_directory / options.experiment_id)
     # The tuner runs in a thread; a CPU-bound tuner holds the GIL for a whole switch interval
     # each time the event loop wants it back. 1 ms instead of 5 ms keeps the REST API snappy
     # while costing the tuner little.

@@ -60,7 +60,7 @@ class EngineError(Exception):
         self.status = status
 
 
-def parse_duration(value: Any) -> float | None:
+def parse_duration(value: Any, field_name: str = 'duration') -> float | None:
     """Seconds of a config duration (`'1h'`, `'30m'`, `90`); ``None`` when unset.
 
     The unit rules are the config's (:func:`nni.experiment.config.utils.parse_time`, NNI's
@@ -69,14 +69,18 @@ def parse_duration(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise EngineError(f'bad duration {value!r}: use a number of seconds or a string like "30m", "2h"')
+        raise EngineError(f'bad {field_name} {value!r}: use a number of seconds or a string like "30m", "2h"')
     from nni.experiment.config.utils import parse_time
 
     try:
-        return float(parse_time(value))
-    except ValueError:
-        raise EngineError(f'bad duration {value!r}: use a number of seconds or a string like "30m", "2h", '
+        seconds = float(parse_time(value))
+    except (ValueError, OverflowError):
+        raise EngineError(f'bad {field_name} {value!r}: use a number of seconds or a string like "30m", "2h", '
                           f'"1d"') from None
+    # NaN would make GET /experiment invalid JSON; infinity and negatives are no limit anyone means
+    if not math.isfinite(seconds) or seconds < 0:
+        raise EngineError(f'bad {field_name} {value!r}: must be a finite, non-negative number of seconds')
+    return seconds
 
 
 def _new_trial_id(taken: set[str] | dict[str, Any]) -> str:
@@ -260,11 +264,11 @@ class Engine:
 
     @property
     def max_duration(self) -> float | None:
-        return parse_duration(self.params.get('maxExperimentDuration'))
+        return parse_duration(self.params.get('maxExperimentDuration'), 'maxExperimentDuration')
 
     @property
     def max_trial_duration(self) -> float | None:
-        return parse_duration(self.params.get('maxTrialDuration'))
+        return parse_duration(self.params.get('maxTrialDuration'), 'maxTrialDuration')
 
     def _limit_reached(self) -> bool:
         max_duration = self.max_duration
@@ -1000,7 +1004,7 @@ class Engine:
             self.params['maxTrialNumber'] = value
         elif update_type == 'MAX_EXEC_DURATION':
             value = params.get('maxExperimentDuration')
-            seconds = parse_duration(value)
+            seconds = parse_duration(value, 'maxExperimentDuration')
             if seconds is None or seconds <= 0:
                 raise EngineError(f'maxExperimentDuration must be a positive duration, got {value!r}')
             self.params['maxExperimentDuration'] = value
@@ -1145,14 +1149,24 @@ class Engine:
     def export_data(self) -> list[dict[str, Any]]:
         return self._export_entries()
 
+    def pareto_front(self) -> dict[str, Any]:
+        """``GET /pareto-front`` (ours): objectives and Pareto-optimal trials (nni.common.objectives)."""
+        from nni.common.objectives import pareto_trials
+
+        return pareto_trials(self.params, self.trials)
+
     def check_status(self) -> dict[str, Any]:
         # firstFailure: beyond NNI (its clients read only status and errors)
         errors = list(self.errors)
         launch_problem = self.launch_backoff.message()
         if launch_problem is not None and self.status in ACTIVE_STATUSES:
             errors.append(launch_problem)
-        return {'status': self.status, 'errors': errors,
-                'firstFailure': self.failure_guard.first_failure}
+        answer: dict[str, Any] = {'status': self.status, 'errors': errors}
+        first_failure = self.failure_guard.first_failure
+        if first_failure is not None:
+            # only once a trial failed: NNI's exact {status, errors} otherwise
+            answer['firstFailure'] = first_failure
+        return answer
 
     def summary(self) -> dict[str, Any]:
         """Counts the portal and progress displays need (beyond NNI)."""

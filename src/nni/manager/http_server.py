@@ -27,6 +27,7 @@ import http
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -40,8 +41,6 @@ _logger = logging.getLogger('nni.manager.http')
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]],
                     Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
 
-#: kept for callers that read it: the default largest request body
-MAX_BODY_BYTES = ServerLimits().max_body_bytes
 _READ_CHUNK = 65536
 _HEAD_READ_CHUNK = 8192
 #: after refusing a request whose body is still coming, keep reading (and dropping) it this long
@@ -63,17 +62,31 @@ class _Refusal(Exception):
 
 
 class _Connection:
-    __slots__ = ('task', 'writer', 'state', 'since')
+    """One connection's state; idle and receiving ones also sit in their state's queue, oldest first."""
 
-    def __init__(self, task: asyncio.Task[None], writer: asyncio.StreamWriter) -> None:
+    __slots__ = ('task', 'writer', 'state', 'since', '_queues')
+
+    def __init__(self, task: asyncio.Task[None], writer: asyncio.StreamWriter,
+                 queues: dict[str, OrderedDict[asyncio.Task[None], _Connection]]) -> None:
         self.task = task
         self.writer = writer
-        self.state = _IDLE
-        self.since = time.monotonic()
+        self._queues = queues
+        self.state = ''
+        self.since = 0.0
+        self.enter(_IDLE)
 
     def enter(self, state: str) -> None:
+        self.leave()
         self.state = state
         self.since = time.monotonic()
+        queue = self._queues.get(state)
+        if queue is not None:
+            queue[self.task] = self
+
+    def leave(self) -> None:
+        queue = self._queues.get(self.state)
+        if queue is not None:
+            queue.pop(self.task, None)
 
 
 def _raw_response(status: int, message: str) -> bytes:
@@ -108,6 +121,9 @@ class HttpServer:
         self.max_connections = self.limits.max_connections
         self._server: asyncio.base_events.Server | None = None
         self._connections: dict[asyncio.Task[None], _Connection] = {}
+        # eviction candidates in the order they started waiting: O(1) to pick one at the cap
+        self._waiting: dict[str, OrderedDict[asyncio.Task[None], _Connection]] = {
+            _IDLE: OrderedDict(), _RECEIVING: OrderedDict()}
         self._buffered_body_bytes = 0
         self._closing = False
         self._last_cap_warning = 0.0
@@ -142,24 +158,19 @@ class HttpServer:
 
     # ------------------------------------------------------------------ admission
 
-    def _admit(self, newcomer: _Connection) -> bool:
+    def _admit(self) -> bool:
         if len(self._connections) < self.max_connections:
             return True
-        victim: _Connection | None = None
-        victim_key: tuple[int, float] | None = None
-        for connection in self._connections.values():
-            if connection.state == _HANDLING:
-                continue
-            # idle ones first, then the longest-waiting sender (a slowloris): a real client's
-            # request is never the oldest one still sending
-            key = (0 if connection.state == _IDLE else 1, connection.since)
-            if victim_key is None or key < victim_key:
-                victim, victim_key = connection, key
-        if victim is None:
+        # idle ones first, then the longest-waiting sender (a slowloris): a real client's request
+        # is never the oldest one still sending
+        queue = self._waiting[_IDLE] or self._waiting[_RECEIVING]
+        if not queue:
             self.refused += 1
             self._warn_cap('every connection has a request being answered: refused a new one')
             return False
-        del self._connections[victim.task]
+        _, victim = queue.popitem(last=False)
+        victim.state = ''
+        self._connections.pop(victim.task, None)
         victim.task.cancel()
         self.evicted += 1
         self._warn_cap('closed connections that had no request under way to make room')
@@ -178,10 +189,10 @@ class HttpServer:
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        connection = _Connection(task, writer)
-        if self._closing or not self._admit(connection):
+        if self._closing or not self._admit():
             await self._refuse(writer, 503, 'the manager has too many connections being answered; retry later')
             return
+        connection = _Connection(task, writer, self._waiting)
         self._connections[task] = connection
         protocol = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
         peer = writer.get_extra_info('peername')
@@ -212,6 +223,7 @@ class HttpServer:
         except asyncio.CancelledError:
             pass
         finally:
+            connection.leave()
             self._connections.pop(task, None)
             writer.close()
 
@@ -233,49 +245,40 @@ class HttpServer:
         finally:
             writer.close()
 
-    async def _read(self, protocol: h11.Connection, reader: asyncio.StreamReader, deadline: float,
-                    size: int = _READ_CHUNK) -> int:
-        """Feed the next bytes to ``protocol``; how many (0 at the end of the stream), -1 on timeout."""
-        try:
-            async with asyncio.timeout_at(deadline):
-                data = await reader.read(size)
-        except TimeoutError:
-            return -1
-        protocol.receive_data(data)
-        return len(data)
-
     async def _read_head(self, protocol: h11.Connection, reader: asyncio.StreamReader,
                          connection: _Connection) -> h11.Request | None:
         loop = asyncio.get_running_loop()
         started = bool(protocol.trailing_data[0])  # a pipelined request already buffered
         connection.enter(_RECEIVING if started else _IDLE)
-        deadline = loop.time() + (self.limits.header_timeout_s if started else self.limits.idle_timeout_s)
         head_bytes = len(protocol.trailing_data[0]) if started else 0
-        while True:
-            event = protocol.next_event()
-            if event is h11.NEED_DATA:
-                if protocol.their_state is h11.CLOSED:
-                    return None
-                if not started and protocol.trailing_data[0]:
-                    started = True
-                    connection.enter(_RECEIVING)
-                    deadline = loop.time() + self.limits.header_timeout_s
-                if head_bytes > self.limits.max_header_bytes:
-                    raise _Refusal(431, f'the request head is over the limit of {self.limits.max_header_bytes} '
-                                        'bytes (NNI_MANAGER_MAX_HEADER_KB)')
-                # small reads: the head's size is checked between reads, so it overshoots the limit
-                # by one read at most before the 431
-                received = await self._read(protocol, reader, deadline, _HEAD_READ_CHUNK)
-                if received < 0:
-                    if started:
-                        raise _Refusal(408, f'the request head did not arrive within '
-                                            f'{self.limits.header_timeout_s:g} s (NNI_MANAGER_HEADER_TIMEOUT)')
-                    return None  # an idle keep-alive connection: close it quietly
-                head_bytes += received
-                continue
-            if isinstance(event, h11.Request):
-                return event
-            return None  # ConnectionClosed (or a stray event): the peer is done
+        # one timer for the whole head, moved once when its first byte arrives: a slowloris
+        # trickling bytes costs a read each, not a timer each
+        first_wait = self.limits.header_timeout_s if started else self.limits.idle_timeout_s
+        try:
+            async with asyncio.timeout_at(loop.time() + first_wait) as timer:
+                while True:
+                    event = protocol.next_event()
+                    if isinstance(event, h11.Request):
+                        return event
+                    if event is not h11.NEED_DATA or protocol.their_state is h11.CLOSED:
+                        return None  # ConnectionClosed (or a stray event): the peer is done
+                    if not started and protocol.trailing_data[0]:
+                        started = True
+                        connection.enter(_RECEIVING)
+                        timer.reschedule(loop.time() + self.limits.header_timeout_s)
+                    if head_bytes > self.limits.max_header_bytes:
+                        raise _Refusal(431, f'the request head is over the limit of '
+                                            f'{self.limits.max_header_bytes} bytes (NNI_MANAGER_MAX_HEADER_KB)')
+                    # small reads: the head's size is checked between reads, so it overshoots the
+                    # limit by one read at most before the 431
+                    data = await reader.read(_HEAD_READ_CHUNK)
+                    protocol.receive_data(data)
+                    head_bytes += len(data)
+        except TimeoutError:
+            if started:
+                raise _Refusal(408, f'the request head did not arrive within {self.limits.header_timeout_s:g} s '
+                                    '(NNI_MANAGER_HEADER_TIMEOUT)') from None
+            return None  # an idle keep-alive connection: close it quietly
 
     async def _read_body(self, protocol: h11.Connection, request: h11.Request, reader: asyncio.StreamReader,
                          writer: asyncio.StreamWriter, connection: _Connection) -> bytes | None:
@@ -296,33 +299,34 @@ class HttpServer:
         connection.enter(_RECEIVING)
         if protocol.they_are_waiting_for_100_continue:
             writer.write(protocol.send(h11.InformationalResponse(status_code=100, headers=[])))
-        deadline = asyncio.get_running_loop().time() + self.limits.body_timeout_s
         chunks: list[bytes] = []
         size = 0
         try:
-            while True:
-                event = protocol.next_event()
-                if event is h11.NEED_DATA:
-                    if await self._read(protocol, reader, deadline) < 0:
-                        raise _Refusal(408, f'the request body did not arrive within '
-                                            f'{self.limits.body_timeout_s:g} s (NNI_MANAGER_BODY_TIMEOUT)')
-                    continue
-                if isinstance(event, h11.Data):
-                    size += len(event.data)
-                    if size > limit:
-                        raise _Refusal(413, f'request body is over the limit of {limit} bytes '
-                                            f'(NNI_MANAGER_MAX_BODY_MB)')
-                    if size > reserved:  # chunked: account as it comes
-                        self._buffered_body_bytes += size - reserved
-                        reserved = size
-                        if self._buffered_body_bytes > self.limits.max_buffered_body_bytes:
-                            raise _Refusal(503, 'the manager is receiving too many large request bodies; '
-                                                'retry later')
-                    chunks.append(bytes(event.data))
-                    continue
-                if isinstance(event, h11.EndOfMessage):
-                    return b''.join(chunks)
-                return None  # the peer went away mid-body
+            async with asyncio.timeout(self.limits.body_timeout_s):
+                while True:
+                    event = protocol.next_event()
+                    if event is h11.NEED_DATA:
+                        protocol.receive_data(await reader.read(_READ_CHUNK))
+                        continue
+                    if isinstance(event, h11.Data):
+                        size += len(event.data)
+                        if size > limit:
+                            raise _Refusal(413, f'request body is over the limit of {limit} bytes '
+                                                f'(NNI_MANAGER_MAX_BODY_MB)')
+                        if size > reserved:  # chunked: account as it comes
+                            self._buffered_body_bytes += size - reserved
+                            reserved = size
+                            if self._buffered_body_bytes > self.limits.max_buffered_body_bytes:
+                                raise _Refusal(503, 'the manager is receiving too many large request bodies; '
+                                                    'retry later')
+                        chunks.append(bytes(event.data))
+                        continue
+                    if isinstance(event, h11.EndOfMessage):
+                        return b''.join(chunks)
+                    return None  # the peer went away mid-body
+        except TimeoutError:
+            raise _Refusal(408, f'the request body did not arrive within {self.limits.body_timeout_s:g} s '
+                                '(NNI_MANAGER_BODY_TIMEOUT)') from None
         finally:
             self._buffered_body_bytes -= reserved
 

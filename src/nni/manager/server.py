@@ -227,6 +227,9 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None],
     async def export_data(request: Request) -> Response:
         return _json(engine.export_data())
 
+    async def pareto_front(request: Request) -> Response:
+        return _json(engine.pareto_front())
+
     async def summary(request: Request) -> Response:
         return _json(engine.summary())
 
@@ -319,6 +322,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None],
         Route('/metric-data-latest/', guarded(metric_data_latest), methods=['GET']),
         Route('/trial-file/{trial_id}/{filename}', guarded(trial_file), methods=['GET']),
         Route('/export-data', guarded(export_data), methods=['GET']),
+        Route('/pareto-front', guarded(pareto_front), methods=['GET']),
         Route('/summary', guarded(summary), methods=['GET']),
     ]
     routes = [
@@ -334,7 +338,7 @@ def build_app(engine: Engine, request_shutdown: Callable[[], None],
     prefix = engine.options.url_prefix.strip('/')
     if prefix:
         routes = [Mount(f'/{prefix}', routes=routes)]
-    return EdgeGuard(Router(routes), names, token=lambda: engine.token, manager_ip=lambda: _manager_ip(engine),
+    return EdgeGuard(Router(routes), names, token=lambda: engine.token, manager_ips=lambda: _manager_ips(engine),
                      port=engine.options.port, url_prefix=prefix)
 
 
@@ -346,9 +350,13 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _manager_ip(engine: Engine) -> str | None:
-    value = engine.params.get('nniManagerIp') if isinstance(engine.params, dict) else None
-    return value if isinstance(value, str) and value else None
+def _manager_ips(engine: Engine) -> tuple[str, ...]:
+    # trials on other machines dial nniManagerIp, set on the experiment or on a training service
+    params = engine.params if isinstance(engine.params, dict) else {}
+    services = params.get('trainingService')
+    sections = [params, *(services if isinstance(services, list) else [services])]
+    found = (section.get('nniManagerIp') for section in sections if isinstance(section, dict))
+    return tuple(value for value in found if isinstance(value, str) and value)
 
 
 def _write_view_token(engine: Engine) -> None:

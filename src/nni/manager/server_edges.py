@@ -192,7 +192,8 @@ class ServedNames:
             # here (it could hang the start), the connection's own address is checked per request
             hostname = socket.gethostname().lower()
             self._names.update({hostname, hostname.split('.', 1)[0]})
-        self.manager_ip: str | None = None
+        #: ``nniManagerIp`` values of the running config (experiment and training services)
+        self.manager_ips: tuple[str, ...] = ()
 
     @property
     def beyond_loopback(self) -> bool:
@@ -212,13 +213,13 @@ class ServedNames:
             return True
         if is_loopback(name) or name in self._names:
             return True
-        if self.manager_ip and name == host_name(self.manager_ip):
+        if any(name == host_name(address) for address in self.manager_ips):
             return True
         # the address the connection arrived on: an address literal cannot be rebound
         return bool(local_address) and name == host_name(local_address.split('%', 1)[0])
 
     def describe(self) -> str:
-        names = self._names | {'127.0.0.1', '::1'} | ({host_name(self.manager_ip)} if self.manager_ip else set())
+        names = self._names | {'127.0.0.1', '::1'} | {host_name(address) for address in self.manager_ips}
         return ', '.join(sorted(f'[{name}]' if ':' in name else name for name in names - {'*'}))
 
 
@@ -335,20 +336,20 @@ class EdgeGuard:
         The served names.
     token
         Returns the experiment's token.
-    manager_ip
-        Returns ``nniManagerIp`` of the running config, or ``None``.
+    manager_ips
+        Returns the ``nniManagerIp`` values of the running config.
     port
         The manager's port (names the cookie).
     url_prefix
         The portal's prefix (the cookie's path).
     """
 
-    def __init__(self, app: Any, names: ServedNames, token: Any, manager_ip: Any, port: int,
+    def __init__(self, app: Any, names: ServedNames, token: Any, manager_ips: Any, port: int,
                  url_prefix: str = '') -> None:
         self.app = app
         self.names = names
         self._token = token
-        self._manager_ip = manager_ip
+        self._manager_ips = manager_ips
         self.cookie = cookie_name(port)
         prefix = url_prefix.strip('/')
         self._cookie_path = f'/{prefix}/' if prefix else '/'
@@ -377,7 +378,7 @@ class EdgeGuard:
         for name, value in scope.get('headers', []):
             headers[name] = value
         host = headers.get(b'host')
-        self.names.manager_ip = self._manager_ip()
+        self.names.manager_ips = self._manager_ips()
         server = scope.get('server')
         local = server[0] if isinstance(server, (tuple, list)) and server else None
         host_text = host.decode('latin-1') if host is not None else None

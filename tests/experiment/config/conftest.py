@@ -46,7 +46,7 @@ def no_validators(monkeypatch: pytest.MonkeyPatch) -> None:
 
     Keeps the exact-message tests about this package's own checks independent of them.
     """
-    monkeypatch.setattr(experiment_config, '_search_space_validator', lambda: None)
+    monkeypatch.setattr(experiment_config, '_search_space_validator', lambda *tuner: None)
     monkeypatch.setattr(experiment_config, '_algorithm_validator', lambda: None)
 
 

@@ -18,6 +18,7 @@ from nni.experiment.config import (
     SharedStorageConfig,
 )
 from nni.experiment.config.algorithm import _AlgorithmConfig
+from nni.experiment.config.base import ConfigBase
 
 SEARCH_SPACE = {
     'dropout_rate': {'_type': 'uniform', '_value': [0.5, 0.9]},
@@ -133,7 +134,7 @@ def test_real_validators_check_the_search_space(workdir: Path) -> None:
     with pytest.raises(ConfigError) as info:
         config.validate()
     assert len(info.value.errors) == 1
-    assert info.value.errors[0].startswith('searchSpace: ')
+    assert info.value.errors[0].startswith('searchSpace.a: must be a dict')
 
 
 def test_minimal_canonical_json_matches_nni(workdir: Path, no_validators: None) -> None:
@@ -473,3 +474,77 @@ def test_json_is_json_serialisable(workdir: Path, minimal) -> None:
 def test_invalid_config_has_no_json(workdir: Path, minimal) -> None:
     with pytest.raises(ConfigError):
         ExperimentConfig(**minimal(trialConcurrency=None)).json()
+
+
+def test_json_leaves_launch_checks_to_validate(workdir: Path) -> None:
+    # NNI serialises such a config; the tuner name and the space's contents are checked at launch
+    config = ExperimentConfig(searchSpace={'a': 1}, trialCommand='python main.py', trialConcurrency=1,
+                              tuner={'name': 'randomm'}, assessor={'name': 'assess'}, trainingService={'platform': 'local'})
+    assert config.json()['searchSpace'] == {'a': 1}
+    assert config.json()['tuner'] == {'name': 'randomm'}
+    with pytest.raises(ConfigError) as info:
+        config.validate()
+    paths = [line.split(':')[0] for line in info.value.errors]
+    assert 'searchSpace.a' in paths and any(path.startswith('tuner') for path in paths)
+    with pytest.raises(ConfigError):
+        config.canonical_copy()  # what every launch path runs
+    bad = ExperimentConfig(trialCommand='python main.py', trialConcurrency=0, searchSpace={'a': 1},
+                           tuner={'name': 'random'}, trainingService={'platform': 'local'})
+    with pytest.raises(ConfigError, match='trialConcurrency'):
+        bad.json()  # structural problems still stop serialisation
+
+
+def test_six_search_space_mistakes_in_one_message(workdir: Path) -> None:
+    space = {
+        'lr': {'_type': 'loguniform', '_value': [0, 0.1]},
+        'optimizer': {'_type': 'choic', '_value': ['sgd', 'adam']},
+        'layers': {'_type': 'randint', '_value': [1.0, 4.0]},
+        'batch': {'_type': 'choice', '_value': ['a', object()]},
+        'model': {'_type': 'choice', '_value': [
+            {'_name': 'mlp', 'hidden': {'_type': 'quniform', '_value': [8, 64]}},
+            {'_name': 'cnn', 'kernel': {'_type': 'normal', '_value': [3, 0]}}]},
+        'units': 64,
+    }
+    config = ExperimentConfig(searchSpace=space, trialCommand='python main.py', trialConcurrency=1,
+                              tuner={'name': 'Random'}, trainingService={'platform': 'local'})
+    with pytest.raises(ConfigError) as info:
+        config.validate()
+    assert [line.split(': ')[0] for line in info.value.errors] == [
+        'searchSpace.lr._value', 'searchSpace.optimizer._type', 'searchSpace.layers._value',
+        'searchSpace.batch._value[1]', 'searchSpace.model._value[0].hidden._value',
+        'searchSpace.model._value[1].kernel._value', 'searchSpace.units']
+    assert 'randint must have int values' in str(info.value)
+
+
+class _NniStyleLeaf(ConfigBase):
+    """Written against NNI's hook signatures: _canonicalize(self, parents), _validate_canonical(self)."""
+
+    name: str
+
+    def _canonicalize(self, parents):  # type: ignore[no-untyped-def]
+        if '/' not in self.name:
+            self.name = parents[0].name + '/' + self.name
+        super()._canonicalize(parents)
+
+    def _validate_canonical(self) -> None:
+        super()._validate_canonical()
+        if not self.name.endswith('!'):
+            raise ValueError('name must end with "!"')
+
+
+class _NniStyleRoot(ConfigBase):
+    name: str
+    leaves: list[_NniStyleLeaf]
+
+
+def test_user_subclass_with_nni_hooks(workdir: Path) -> None:
+    from nni.experiment.config.utils import diff
+
+    root = _NniStyleRoot(name='r', leaves=[{'name': 'a!'}, {'name': 'b'}])
+    with pytest.raises(ConfigError) as info:
+        root.validate()
+    assert info.value.errors == ['leaves[1]: name must end with "!"']
+    good = _NniStyleRoot(name='r', leaves=[{'name': 'a!'}])
+    assert good.json() == {'name': 'r', 'leaves': [{'name': 'r/a!'}]}
+    assert diff(good, _NniStyleRoot(name='r', leaves=[{'name': 'a!'}])) == ''
+    assert '+            "name": "s/a!"' in diff(good, _NniStyleRoot(name='s', leaves=[{'name': 'a!'}]))

@@ -15,9 +15,9 @@ import math
 from typing import Any
 
 from nni.assessor import Assessor, AssessResult
-from nni.utils import extract_scalar_history
 
 from ._early_stopping_validators import MedianstopClassArgsValidator
+from ._scalar_history import scalar_history
 
 __all__ = ["MedianstopAssessor", "MedianstopClassArgsValidator"]
 
@@ -74,7 +74,7 @@ class MedianstopAssessor(Assessor):
         step = len(trial_history)
         if step < self._start_step:
             return AssessResult.Good
-        values = [float(v) for v in extract_scalar_history(trial_history)]
+        values = scalar_history(trial_history)
         self._running_history[trial_job_id] = values
         finite = [v for v in values if math.isfinite(v)]
         if not finite:

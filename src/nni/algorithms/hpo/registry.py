@@ -392,6 +392,9 @@ def create_algorithm(algo_config: Mapping[str, Any], kind: Kind) -> Any:
             raise ValueError(missing)
         algorithm_cls = _import_object(meta["className"])
         args = {**meta["classArgs"], **class_args}
+        if meta["builtinName"] == "TPE" and isinstance(args.get("optimize_mode"), Mapping):
+            # several objectives: TPE on non-dominated ranks (nni.common.objectives)
+            algorithm_cls = _import_object(f"{_HPO}.mo_tpe_tuner.MultiObjectiveTpeTuner")
     else:
         class_name = _field(algo_config, "className", "class_name")
         if not isinstance(class_name, str) or "." not in class_name.strip("."):

@@ -105,13 +105,27 @@ class RandomClassArgsValidator(ClassArgsValidator):
 
 
 class TpeClassArgsValidator(ClassArgsValidator):
-    """Checks ``classArgs`` of ``TPE``: ``optimize_mode``, ``seed`` and ``tpe_args``, all optional."""
+    """Checks ``classArgs`` of ``TPE``: ``optimize_mode``, ``seed`` and ``tpe_args``, all optional.
+
+    ``optimize_mode`` may also map two or more metric names to directions (multi-objective TPE,
+    :mod:`nni.common.objectives`).
+    """
 
     def validate_class_args(self, **kwargs: Any) -> None:
+        single_mode = self.choices("optimize_mode", "maximize", "minimize")
+
+        def mode_rule(value: Any) -> bool:
+            if isinstance(value, dict):
+                from nni.common.objectives import parse_objectives
+
+                parse_objectives(value)
+                return True
+            return single_mode(value)
+
         self.check(
             kwargs,
             {
-                "optimize_mode": self.choices("optimize_mode", "maximize", "minimize"),
+                "optimize_mode": mode_rule,
                 "seed": (int, type(None)),
                 "tpe_args": [(dict, type(None)), _check_tpe_args],
             },

@@ -41,6 +41,20 @@ INTERRUPTED_FILE = '.nni/interrupted'
 ATTEMPT_FILES = ('trial.stdout', 'trial.stderr', '.nni/metrics')
 
 
+#: characters that make a command more than "program and plain arguments" for bash
+_SHELL_SYNTAX = frozenset('$`\\"\'*?[]{}()<>|&;~!#=%\n')
+
+
+def trial_argv(command: str) -> list[str]:
+    """The argv that runs a trial command: ``bash -c`` as NNI does, or the program itself when bash would
+    only split it on spaces (saves a bash start per trial; the process and its exit are the same)."""
+    words = command.split()
+    if (words and words[0].startswith('/') and not any(char in _SHELL_SYNTAX for char in command)
+            and os.access(words[0], os.X_OK)):
+        return words
+    return ['/bin/bash', '-c', command]
+
+
 def rotate_attempt_files(trial_dir: Path, previous_attempt: int) -> None:
     """Keep the files of attempt ``previous_attempt`` as ``<name>.attempt-<n>`` before the next one starts."""
     for name in ATTEMPT_FILES:
@@ -142,7 +156,7 @@ class LocalTrainingService(TrainingService):
         if not spec.code_dir.is_dir():
             self._gpus.release(gpus)
             raise TrainingServiceError(f'trial code directory {spec.code_dir} does not exist')
-        request = {'op': 'spawn', 'id': spec.trial_id, 'argv': ['/bin/bash', '-c', spec.command],
+        request = {'op': 'spawn', 'id': spec.trial_id, 'argv': trial_argv(spec.command), 'command': spec.command,
                    'cwd': str(spec.code_dir), 'env': env, 'trial_dir': str(spec.trial_dir),
                    'stdout': str(spec.trial_dir / 'trial.stdout'), 'stderr': str(spec.trial_dir / 'trial.stderr')}
         try:
@@ -223,7 +237,8 @@ class LocalTrainingService(TrainingService):
             return None
         identity = self._supervisor.identity
         return {'pid': running.pid, 'start_ticks': running.start_ticks, 'boot_id': identity.get('boot_id'),
-                'supervisor_pid': identity.get('pid'), 'supervisor_start_ticks': identity.get('start_ticks')}
+                'supervisor_pid': identity.get('pid'), 'supervisor_start_ticks': identity.get('start_ticks'),
+                'gpus': running.gpus}
 
     async def reattach(self, spec: TrialSpec, handle: TrialHandle) -> TrialExit | None:
         supervisor = await self._ensure_supervisor()
@@ -243,8 +258,11 @@ class LocalTrainingService(TrainingService):
                 _logger.warning('the trial supervisor did not answer about trial %s: %s', spec.trial_id, error)
                 answer = {}
             if answer.get('state') == 'running':
+                gpus = [int(index) for index in handle.get('gpus') or []]
+                for index in gpus:  # still held by the trial: not free for others
+                    self._gpus._in_use[index] += 1
                 self._running[spec.trial_id] = _RunningTrial(spec, int(handle['pid']), handle.get('start_ticks'),
-                                                             [])
+                                                             gpus)
                 return None
             if answer.get('state') == 'exited':
                 return _trial_exit(spec.trial_id, answer)

@@ -94,6 +94,10 @@ class _Machine:
     #: monotonic time of the last trial start or end here (the poll interval grows from it)
     last_event: float = 0.0
     next_poll: float = 0.0
+    #: trial launches that failed in a row here (not for a lost connection); the machine gets no
+    #: trial until ``benched_until`` (monotonic) while another machine can take it
+    launch_failures: int = 0
+    benched_until: float = 0.0
 
     @property
     def label(self) -> str:
@@ -232,8 +236,10 @@ class RemoteTrainingService(TrainingService):
         machines = [machine for machine in self._machines if machine.up]
         if gpu_number:
             machines = [machine for machine in machines if machine.gpus.can_allocate(gpu_number)]
-        # the least busy machine first, so trials spread over the machines
-        return sorted(machines, key=lambda machine: (len(machine.running), machine.index))
+        # the least busy machine first, so trials spread over the machines; machines where launches
+        # keep failing come last while their pause lasts
+        now = time.monotonic()
+        return sorted(machines, key=lambda machine: (machine.benched_until > now, len(machine.running), machine.index))
 
     def can_start(self, spec: TrialSpec) -> bool:
         return bool(self._candidates(spec.gpu_number))
@@ -260,18 +266,32 @@ class RemoteTrainingService(TrainingService):
     # ------------------------------------------------------------------ submit
 
     async def submit(self, spec: TrialSpec) -> int:
-        candidates = self._candidates(spec.gpu_number)
-        if not candidates:
-            raise TrainingServiceError('no remote machine is reachable with the resources this trial needs')
-        machine = candidates[0]
-        gpus = machine.gpus.allocate(spec.gpu_number) if spec.gpu_number else []
-        try:
-            trial = await self._launch(machine, spec, gpus)
-        except SshError as error:
-            machine.gpus.release(gpus)
-            if not machine.ssh.connected:
+        failures = []
+        for machine in self._candidates(spec.gpu_number):
+            gpus = machine.gpus.allocate(spec.gpu_number) if spec.gpu_number else []
+            try:
+                trial = await self._launch(machine, spec, gpus)
+                machine.launch_failures = 0
+                break
+            except TrainingServiceError as error:
+                # the machine answers but cannot start trials (a full disk, no permission): try the
+                # others, and leave this one alone for a while (5 s, doubling up to 5 min)
+                machine.gpus.release(gpus)
+                machine.launch_failures += 1
+                pause = min(300.0, 5.0 * 2 ** (machine.launch_failures - 1))
+                machine.benched_until = time.monotonic() + pause
+                _logger.warning('%s; no trial goes there for %.0f s unless no other machine can take it', error, pause)
+                failures.append(str(error))
+            except SshError as error:
+                machine.gpus.release(gpus)
+                # the machine went away since the last poll: the trial goes to the next one
+                failures.append(str(error))
                 self._machine_lost(machine, str(error))
-            raise TrainingServiceError(f'cannot start trial {spec.trial_id} on {machine.label}: {error}') from error
+                machine.orphans.add(spec.trial_id)  # in case it started all the same
+        else:
+            reason = '; '.join(failures) or 'no remote machine is reachable with the resources this trial needs'
+            raise TrainingServiceError(f'cannot start trial {spec.trial_id}: {reason}')
+        machine = trial.machine
         machine.running[spec.trial_id] = trial
         self._trials[spec.trial_id] = trial
         machine.last_event = time.monotonic()
@@ -354,11 +374,19 @@ class RemoteTrainingService(TrainingService):
 
     async def _poll_forever(self) -> None:
         while not self._stopping:
+            for machine in self._machines:
+                if machine.up and not machine.ssh.connected:
+                    # the connection died while the machine had no trial to poll (keepalive)
+                    self._machine_lost(machine, 'the SSH connection closed')
             now = time.monotonic()
             due = [machine for machine in self._machines if machine.up and machine.running
                    and now >= machine.next_poll]
             if due:
-                await asyncio.gather(*(self._poll_machine(machine) for machine in due), return_exceptions=True)
+                results = await asyncio.gather(*(self._poll_machine(machine) for machine in due),
+                                               return_exceptions=True)
+                for machine, result in zip(due, results, strict=True):
+                    if isinstance(result, Exception):
+                        _logger.error('polling %s failed', machine.label, exc_info=result)
             for machine in due:
                 quiet = time.monotonic() - machine.last_event
                 machine.next_poll = time.monotonic() + min(self._poll_interval, max(MIN_POLL_INTERVAL, quiet / 10))
@@ -509,6 +537,7 @@ class RemoteTrainingService(TrainingService):
                                  return_exceptions=True)
             await asyncio.sleep(0.1)
         self._stopping = True
+        await self._clean_unreachable(live)
         for machine in live:
             try:
                 groups = [trial.pid for trial in machine.running.values()]
@@ -524,6 +553,20 @@ class RemoteTrainingService(TrainingService):
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(machine.shell.close() for machine in self._machines), return_exceptions=True)
         await asyncio.gather(*(machine.ssh.close() for machine in self._machines), return_exceptions=True)
+
+    async def _clean_unreachable(self, live: list[_Machine]) -> None:
+        """One last try to reach the machines that were lost, to kill what is left of the experiment there."""
+        for machine in self._machines:
+            if machine in live:
+                continue
+            try:
+                await machine.shell.close()
+                await machine.ssh.close()
+                await machine.ssh.connect(timeout=5)
+                await self._kill_on(machine, 'KILL', [], [], whole_experiment=True)
+            except SshError as error:
+                _logger.warning('%s is still unreachable at stop; trials it ran may go on there: %s',
+                                machine.label, error)
 
     def running_trial_ids(self) -> list[str]:
         return [trial_id for machine in self._machines for trial_id in machine.running]
@@ -581,7 +624,8 @@ def _tar_bytes(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
-            info.mode = 0o755 if name.endswith('.sh') else 0o644
+            # the wrapper holds the trial's token: readable by the machine's user only
+            info.mode = 0o700 if name.endswith('.sh') else 0o644
             info.mtime = int(time.time())
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()

@@ -108,8 +108,10 @@ for i in $(seq 1000); do [ -s "$1/.nni/pid" ] && break; sleep 0.01; done
 cat "$1/.nni/pid"
 '''
 
-# Args: TRIAL_DIR. Prints the trial folder (files up to COLLECT_MAX_KIB each) as one base64 tar line.
+# Args: TRIAL_DIR. Prints the trial folder (files up to COLLECT_MAX_KIB each) as one base64 tar line;
+# the wrapper (it holds the trial's token) and its pid file stay on the machine.
 COLLECT = rf'''
 cd "$1" 2>/dev/null || exit 3
-find . -type f -size -{COLLECT_MAX_KIB}k -print0 | tar -c --null -T - -f - 2>/dev/null | base64 -w 0
+find . -type f -size -{COLLECT_MAX_KIB}k ! -path ./.nni/run.sh ! -path './.nni/pid*' -print0 |
+  tar -c --null -T - -f - 2>/dev/null | base64 -w 0
 '''

@@ -163,7 +163,9 @@ class SlurmTrainingService(TrainingService):
             # compute nodes reach the manager at the address the config names, not at loopback
             scheme, _, rest = channel.partition('://')
             _, _, port_and_path = rest.partition(':')
-            env['NNI_TRIAL_COMMAND_CHANNEL'] = f'{scheme}://{self._config["nniManagerIp"]}:{port_and_path}'
+            address = str(self._config['nniManagerIp'])
+            host = f'[{address}]' if ':' in address else address
+            env['NNI_TRIAL_COMMAND_CHANNEL'] = f'{scheme}://{host}:{port_and_path}'
         return env, unset
 
     # ------------------------------------------------------------------ start
@@ -236,9 +238,8 @@ class SlurmTrainingService(TrainingService):
                               python_path=self._config.get('pythonPath'), unset=unset)
         files = {'parameter.cfg': spec.parameter_record.encode(), BATCH_SCRIPT: script.encode(),
                  'trial.stdout': b'', 'trial.stderr': b''}
-        if not self._shell.remote:
-            # an earlier attempt's ending must not be read as this one's
-            (spec.trial_dir / '.nni' / 'exitcode').unlink(missing_ok=True)
+        # an earlier attempt's ending must not be read as this one's (here, or in the manager's copy)
+        (spec.trial_dir / '.nni' / 'exitcode').unlink(missing_ok=True)
         try:
             await self._shell.write_trial_files(job_dir, files)
         except Exception as error:  # noqa: BLE001 - OSError locally, SshError remotely

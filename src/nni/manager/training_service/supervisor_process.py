@@ -139,6 +139,7 @@ class Supervisor:
         self.orphaned_since: float | None = None
         self.idle_since: float | None = None
         self.sweep_due: float | None = None
+        self.last_sweep = 0.0
         self.stopping_all: list[int | None] | None = None  # rids waiting for stop_all
         self.quit = False
 
@@ -286,9 +287,15 @@ class Supervisor:
         try:
             stdout = open(request['stdout'], 'ab')  # noqa: SIM115 - handed to the child
             stderr = open(request['stderr'], 'ab')  # noqa: SIM115
-            process = subprocess.Popen(
-                request['argv'], cwd=request['cwd'], env=request['env'], stdin=subprocess.DEVNULL,
-                stdout=stdout, stderr=stderr, start_new_session=True, close_fds=True, umask=self.user_umask)
+            argv = request['argv']
+            try:
+                process = self.popen(argv, request, stdout, stderr)
+            except OSError as error:
+                if argv[:2] == ['/bin/bash', '-c'] or not request.get('command') or error.errno not in (
+                        errno.ENOEXEC, errno.EACCES, errno.ENOENT):
+                    raise
+                # not something exec runs by itself (a script without #!): bash runs it, as NNI would
+                process = self.popen(['/bin/bash', '-c', request['command']], request, stdout, stderr)
         except OSError as error:
             self.send({'op': 'spawn_failed', 'rid': rid, 'id': trial_id, 'error': str(error),
                        'errno': error.errno})
@@ -302,6 +309,11 @@ class Supervisor:
         self.by_pid[trial.pid] = trial
         self.send({'op': 'spawned', 'rid': rid, 'id': trial_id, 'pid': trial.pid, 'start_ticks': trial.start_ticks,
                    'time_ms': int(time.time() * 1000)})
+
+    def popen(self, argv: list[str], request: dict, stdout, stderr) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+        return subprocess.Popen(argv, cwd=request['cwd'], env=request['env'], stdin=subprocess.DEVNULL,
+                                stdout=stdout, stderr=stderr, start_new_session=True, close_fds=True,
+                                umask=self.user_umask)
 
     def status(self, request: dict) -> dict:
         trial = self.trials.get(request['id'])
@@ -407,7 +419,9 @@ class Supervisor:
             log(f'trial {trial.trial_id}: cannot write its exit code: {error}')
         # what it left in its own process group goes now; other sessions at the next sweep
         kill_quietly(trial.pid, signal.SIGKILL, group=True)
-        self.sweep_due = time.monotonic() if self.sweep_due is None else self.sweep_due
+        if self.sweep_due is None:
+            # one /proc scan per interval at most, however many trials end: short trials stay cheap
+            self.sweep_due = max(time.monotonic(), self.last_sweep + ORPHAN_SWEEP_INTERVAL)
         self.send({'op': 'exit', 'id': trial.trial_id, 'pid': trial.pid, 'code': trial.exit_code,
                    'signal': trial.signal, 'interrupted': trial.interrupted})
         self.check_stop_all()
@@ -428,13 +442,14 @@ class Supervisor:
         if self.sweep_due is not None:
             if now >= self.sweep_due:
                 self.sweep_due = None
+                self.last_sweep = now
                 if self.sweep():
                     self.sweep_due = now + 0.05  # a fork racing the kill: look again soon
                 # ended trials whose leftovers are gone and whose end the manager heard are done
             else:
                 wait = min(wait, self.sweep_due - now)
         running = any(not trial.ended for trial in self.trials.values())
-        if self.manager is None or running:
+        if self.manager is not None or running:
             self.idle_since = None
         if self.manager is None:
             if not running and (self.ever_connected or now - self.started > FIRST_CONNECT_TIMEOUT):

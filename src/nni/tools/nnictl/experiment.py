@@ -40,10 +40,11 @@ __all__ = ['add_parsers', 'export_rows', 'experiment_stats']
 
 def add_parsers(commands: Any) -> None:
     """Register ``experiment`` and its sub-commands (``save``/``load`` come from :mod:`.archive`)."""
-    from . import archive
+    from . import archive, pareto
 
     experiment = commands.add_parser('experiment', help='get experiment information')
     sub = experiment.add_subparsers()
+    pareto.add_parser(sub)  # ours: the Pareto front of a multi-objective experiment
 
     show = sub.add_parser('show', help='show the information of experiment')
     show.add_argument('id', nargs='?', help='the id of experiment')

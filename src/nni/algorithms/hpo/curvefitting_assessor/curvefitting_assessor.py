@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from nni.assessor import Assessor, AssessResult
-from nni.utils import extract_scalar_history
 
 from .._early_stopping_validators import CurvefittingClassArgsValidator
+from .._scalar_history import scalar_history
 from .model_factory import CurveModel
 
 __all__ = ["CurvefittingAssessor", "CurvefittingClassArgsValidator"]
@@ -94,7 +94,7 @@ class CurvefittingAssessor(Assessor):
             completed result and no result so far is above that bar; ``Good`` otherwise, including
             whenever no prediction can be made (too few points, curves that disagree).
         """
-        values = [float(v) for v in extract_scalar_history(trial_history)]
+        values = scalar_history(trial_history)
         self._last_histories[trial_job_id] = values
         step = len(values)
         if self.completed_best_performance is None or step < self.start_step:
