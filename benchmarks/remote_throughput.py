@@ -67,6 +67,8 @@ def _run(platform: str, args: argparse.Namespace, work: Path, ssh: dict[str, str
         succeeded = sum(trial.status == 'SUCCEEDED' for trial in experiment.list_trial_jobs())
     finally:
         experiment.stop()
+        # what the remote platform left on the "machine" (this host, this user)
+        shutil.rmtree(Path.home() / 'nni-remote' / experiment.id, ignore_errors=True)
     if status != 'DONE' or succeeded != args.trials:
         raise SystemExit(f'{platform}: experiment ended {status} with {succeeded}/{args.trials} trials succeeded')
     return elapsed

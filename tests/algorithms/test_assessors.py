@@ -276,7 +276,7 @@ def _drive(assessor: Any, include_intermediate: bool) -> tuple[list[tuple[str, s
         end('t1', 1, 'EARLY_STOPPED')
         dispatcher.command('PI', '')
         deadline = time.monotonic() + 10
-        while len(tuner.ends) < 2 and time.monotonic() < deadline:
+        while len(tuner.ends) < 2 and not dispatcher.failed and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         dispatcher.stop()

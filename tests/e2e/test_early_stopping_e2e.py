@@ -19,7 +19,7 @@ from .conftest import TRIAL_CODE, free_port, processes_with_tag, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 GOOD = {'quality': 0.9, 'epoch_sleep': 0.02}
-BAD = {'quality': 0.1, 'epoch_sleep': 0.25}  # 10 epochs = 2.5 s: stopped long before the end
+BAD = {'quality': 0.1, 'epoch_sleep': 0.5}  # 10 epochs = 5 s: stopped long before the end, even on a busy machine
 
 
 def _config_file(tmp_path: Path, workdir: Path, search_space: dict, tuner: str, assessor: str = '',
@@ -213,6 +213,15 @@ ADVISORS = {
             R: 4
             eta: 2
         ''',
+    'Hyperband-serial': '''\
+        tuner:
+          name: Hyperband
+          classArgs:
+            optimize_mode: maximize
+            R: 4
+            eta: 2
+            exec_mode: serial
+        ''',
     'BOHB': '''\
         tuner:
           name: BOHB
@@ -246,6 +255,10 @@ def test_advisor_brackets_show_in_trial_parameters(name, tmp_path, workdir):
         assert len(promoted) == 2 and all(r.parameters['TRIAL_BUDGET'] == 2 for r in promoted)
         best_two = sorted(first_round.values(), key=lambda r: r.parameters['quality'], reverse=True)[:2]
         assert sorted(r.parameters['quality'] for r in promoted) == sorted(r.parameters['quality'] for r in best_two)
+        if name == 'Hyperband-serial':
+            # one bracket at a time: the next bracket's trials start after the first bracket's last one
+            order = [r.parameter_id.split('_')[0] for r in records]
+            assert order == ['0-2'] * 7 + ['0-1'] * 4 + ['0-0']
         # the trials saw their budget: as many intermediate results as TRIAL_BUDGET epochs
         job = jobs[0]
         metrics = experiment.get_job_metrics(job.trialJobId)[job.trialJobId]

@@ -57,7 +57,9 @@ def test_launch_errors_pause_scheduling_and_show_the_cause(workdir, tmp_path, mo
     experiment = _start(config)
     cleanup_experiments.append(experiment.id)
     try:
-        wait_for(lambda: [t for t in experiment.list_trial_jobs() if t.status == 'RUNNING'], timeout=30)
+        # the first trial has read its script (it journals its first metric) before its folder goes
+        trials_root = workdir / experiment.id / 'environments' / 'local-env' / 'trials'
+        wait_for(lambda: list(trials_root.glob('*/journal-*')), timeout=30)
         moved = tmp_path / 'code-away'
         code.rename(moved)  # the running trial keeps its cwd; the next launches fail
 

@@ -172,3 +172,35 @@ def test_trials_of_a_dead_manager_stop_after_the_grace_period(workdir, monkeypat
         assert sorted(row[0] for row in periodical) == [0, 1], 'only the new attempt metrics are current'
     finally:
         resumed.stop()
+
+
+def test_a_trial_stopped_with_the_experiment_runs_again_as_a_new_attempt(workdir, monkeypatch, cleanup_experiments):
+    monkeypatch.setenv('FAULT_STEPS', '100')
+    monkeypatch.setenv('FAULT_STEP_S', '0.1')
+    experiment = _start(make_config(workdir, trials=1, concurrency=1))
+    cleanup_experiments.append(experiment.id)
+    trials_root = workdir / experiment.id / 'environments' / 'local-env' / 'trials'
+    wait_for(lambda: any(len(entries) >= 2 for folder in trials_root.glob('*')
+                         for entries in _journals(folder).values()), timeout=30)
+    experiment.stop()
+    wait_for(lambda: not processes_of_experiment(experiment.id), timeout=15)
+    monkeypatch.setenv('FAULT_STEPS', '1')
+    resumed = _resume(experiment.id)
+    try:
+        wait_for(lambda: resumed.get_status() == 'DONE', timeout=60)
+        [trial] = resumed.list_trial_jobs()
+        assert trial.status == 'SUCCEEDED'
+        folder = trials_root / trial.trialJobId
+        assert (folder / 'trial.stdout.attempt-0').exists()
+        with open_store(workdir, experiment.id) as db:
+            current = db.execute('SELECT type, sequence FROM MetricData WHERE trialJobId = ? ORDER BY rowid',
+                                 (trial.trialJobId,)).fetchall()
+            old = db.execute('SELECT count(*) FROM SupersededMetricData WHERE trialJobId = ? AND attempt = 0',
+                             (trial.trialJobId,)).fetchone()[0]
+            attempts = db.execute('SELECT attempt, state FROM TrialAttempt WHERE trialJobId = ? ORDER BY attempt',
+                                  (trial.trialJobId,)).fetchall()
+        assert current == [('PERIODICAL', 0), ('FINAL', 0)]
+        assert old >= 2
+        assert attempts == [(0, 'interrupted'), (1, 'ended')]
+    finally:
+        resumed.stop()

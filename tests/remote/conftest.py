@@ -206,6 +206,13 @@ def make_remote_experiment(tmp_path: Path, trial_code: Path, trial_pythonpath: s
             experiment.stop()
         except Exception:  # noqa: BLE001 - best effort cleanup
             pass
+        remove_remote_folders(experiment.id)
+
+
+def remove_remote_folders(experiment_id: str) -> None:
+    """Remove what an experiment left in the "machines'" home folders (``~/nni-remote/<id>``)."""
+    for home in (Path.home(), Path('/home') / PASSWORD_USER):
+        shutil.rmtree(home / 'nni-remote' / experiment_id, ignore_errors=True)
 
 
 def experiment_processes(experiment_id: str) -> list[int]:

@@ -17,7 +17,8 @@ from .conftest import (
     wait_no_experiment_processes,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.ssh]
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.ssh,
+              pytest.mark.filterwarnings('ignore:The SSH password')]
 
 
 def test_trials_spread_over_key_and_password_machines_and_end_done(machines, make_remote_experiment):
@@ -55,7 +56,7 @@ def test_cut_off_machine_loses_only_its_trials_and_comes_back(machines, make_rem
 
     b_uid = pwd.getpwnam(PASSWORD_USER).pw_uid
     experiment = make_remote_experiment([machine_a_config(machines), machine_b_config(machines)],
-                                        max_trial_number=10)
+                                        max_trial_number=12)
     experiment.config.trial_command = f'TRIAL_SLEEP=2.5 {experiment.config.trial_command}'
     experiment.start(free_port())
     try:
@@ -67,7 +68,7 @@ def test_cut_off_machine_loses_only_its_trials_and_comes_back(machines, make_rem
         wait_for(lambda: experiment.get_status() in ('DONE', 'ERROR'), timeout=120, interval=0.3)
         assert experiment.get_status() == 'DONE'
         trials = rest.get(experiment.port, '/trial-jobs')
-        assert len(trials) == 10
+        assert len(trials) == 12
         lost = [t for t in trials if t['status'] == 'FAILED']
         assert lost and len(lost) >= len(failed)
         port = machines['b'].port
@@ -182,3 +183,13 @@ def _events(workdir: Path, experiment_id: str) -> list[str]:
 
     with sqlite3.connect(workdir / experiment_id / 'db' / 'nni.sqlite') as db:
         return [row[0] for row in db.execute('SELECT event FROM TrialJobEvent ORDER BY rowid')]
+
+
+def test_max_trial_duration_ends_the_remote_trial_and_its_daemon(machines, make_remote_experiment):
+    experiment = make_remote_experiment([machine_a_config(machines)], max_trial_number=1, trial_concurrency=1,
+                                        max_trial_duration='2s')
+    experiment.config.trial_command = 'setsid sleep 120 < /dev/null > /dev/null 2>&1 & sleep 121'
+    assert experiment.run(free_port()) is True
+    [trial] = experiment.list_trial_jobs()
+    assert trial.status == 'EARLY_STOPPED'
+    assert experiment_processes(experiment.id) == []  # the daemonized sleep went too

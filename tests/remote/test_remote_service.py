@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,14 @@ import pytest
 from nni.manager.training_service.base import TrainingServiceError, TrialExit, TrialSpec
 from nni.manager.training_service.remote import RemoteTrainingService
 
-from .conftest import PASSWORD_USER, experiment_processes, machine_a_config, machine_b_config, wait_for
+from .conftest import (
+    PASSWORD_USER,
+    experiment_processes,
+    machine_a_config,
+    machine_b_config,
+    remove_remote_folders,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.ssh]
 
@@ -69,10 +76,11 @@ def _trial_processes(trial_id: str) -> list[int]:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
+def root(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / f'exp{os.getpid() % 10000}{len(str(tmp_path)) % 100}'
     path.mkdir()
-    return path
+    yield path
+    remove_remote_folders(path.name)
 
 
 def test_wrong_password_is_one_clear_error_naming_the_machine(machines, root, trial_code):
@@ -142,9 +150,7 @@ def test_kill_ends_the_trial_and_what_it_daemonized(machines, root, trial_code):
         await service.submit(_spec(root, 'K1', command))
         wait_for(lambda: len(_trial_processes('K1')) >= 4, timeout=15)
         await service.kill('K1')
-        t0 = time.monotonic()
         await exits.wait('K1', timeout=20)
-        print('kill took', time.monotonic() - t0)
         await asyncio.sleep(0)
         assert _trial_processes('K1') == []
         await service.stop()
@@ -249,5 +255,23 @@ def test_a_machine_that_cannot_start_trials_is_passed_over(machines, root, trial
         finally:
             trials.chmod(0o755)
         await service.stop()
+
+    asyncio.run(scenario())
+
+
+def test_ssh_shell_runs_scripts_with_args_input_and_recovers_from_a_timeout(machines):
+    from nni.manager.training_service.ssh import SshConnection, SshError, SshShell
+
+    async def scenario() -> None:
+        async with SshConnection(_camel(machine_a_config(machines))) as connection:
+            shell = SshShell(connection)
+            status, output = await shell.run('echo "$1|$2"; cat; echo oops >&2; exit 3', 'a b', "c'd",
+                                             input='line 1\nline 2')
+            assert (status, output) == (3, "a b|c'd\nline 1\nline 2\noops\n")
+            assert await shell.run('printf no-newline') == (0, 'no-newline')
+            with pytest.raises(SshError, match='timed out'):
+                await shell.run('sleep 30', timeout=0.3)
+            assert await shell.run('echo back') == (0, 'back\n')  # a fresh shell took over
+            await shell.close()
 
     asyncio.run(scenario())

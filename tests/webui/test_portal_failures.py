@@ -117,3 +117,26 @@ def test_waiting_customized_trial_is_listed(page: Any, live_experiment: Callable
     row = page.locator('.vt-row:not([hidden])', has_text='customized-choice')
     expect(row).to_have_count(1, timeout=20_000)
     expect(row.locator('.pill')).to_have_text('Waiting')
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_table_columns_stay_aligned_with_long_values(page: Any, live_experiment: Callable[..., Any],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('PORTAL_TRIAL_STEPS', '1')
+    long_value = 'sgd_with_a_rather_long_name_that_is_wider_than_its_column_' * 2
+    experiment = live_experiment(max_trial_number=6, trial_concurrency=3, search_space={
+        'x': {'_type': 'uniform', '_value': [0, 1]},
+        'optimizer': {'_type': 'choice', '_value': [long_value, 'adam']},
+        'zz_last': {'_type': 'choice', '_value': ['a', 'b']}})
+    wait_for(lambda: experiment.get_status() == 'DONE', timeout=60)
+    page.goto(f'http://127.0.0.1:{experiment.port}/#/trials')
+    _wait_first_render(page)
+    page.wait_for_selector('.vt-row:not([hidden]) >> nth=5')
+    # left edge of every cell of the last parameter column, header included: one value when aligned
+    lefts = page.evaluate("""() => {
+        const index = [...document.querySelectorAll('.vt-th')].findIndex((th) => th.textContent === 'zz_last');
+        const rows = [document.querySelector('.vt-head'), ...document.querySelectorAll('.vt-row:not([hidden])')];
+        return rows.map((row) => Math.round(row.children[index].getBoundingClientRect().left));
+    }""")
+    assert len(lefts) == 7 and len(set(lefts)) == 1, lefts

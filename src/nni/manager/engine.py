@@ -442,13 +442,17 @@ class Engine:
                             environment_id=self.training_service.environment_id)))
                     self._resumed_records.append(packed)
                     continue
+                if latest.state == 'starting' and outcome is not None and outcome.exit_code is None:
+                    # an unrecorded launch the platform cannot account for: run it again, never FAILED
+                    outcome = TrialExit(trial_id, None, outcome.message, lost=True)
                 if not outcome.lost:
                     # it ended while no manager watched: count that end, run nothing again
                     self._ingest_metrics_file(record, trial_dir, tracked=False)
                     status = 'SUCCEEDED' if outcome.exit_code == 0 else 'FAILED'
+                    how = ('was killed by a signal' if outcome.exit_code is None
+                           else f'ended with exit code {outcome.exit_code}')
                     message = outcome.message or (None if outcome.exit_code == 0 else
-                                                  f'the trial ended with exit code {outcome.exit_code} while no '
-                                                  f'manager was running')
+                                                  f'the trial {how} while no manager was running')
                     self._finish_trial(trial_id, status, message=message, attempt=latest.attempt)
                     continue
                 _logger.info('trial %s attempt %d is lost (%s); it runs again', trial_id, latest.attempt,

@@ -256,7 +256,7 @@ def test_non_string_key_in_nested_mapping() -> None:
         ExperimentConfig(tuner={1: 'TPE'})
 
 
-PLATFORMS = 'local, remote, openpai, aml, dlc, kubeflow, frameworkcontroller'
+PLATFORMS = 'local, remote, openpai, aml, dlc, kubeflow, frameworkcontroller, slurm'
 
 
 @pytest.mark.parametrize(
@@ -269,7 +269,7 @@ PLATFORMS = 'local, remote, openpai, aml, dlc, kubeflow, frameworkcontroller'
             f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'hybrid' "
             '(hybrid mode is a list of training services, not a platform)',
         ),
-        ({'platform': 'slurm'}, f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'slurm'"),
+        ({'platform': 'lsf'}, f"trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 'lsf'"),
         ({'platform': 3}, f'trainingService.platform: must be one of the known platforms ({PLATFORMS}), got 3'),
         ({'useActiveGpu': True}, f'trainingService.platform: not set, must be one of the known platforms ({PLATFORMS})'),
     ],

@@ -61,7 +61,13 @@ class BOHB(SuccessiveHalvingAdvisor):
                              "format")
         if not 0 < min_budget <= max_budget:
             raise ValueError(f"budgets should satisfy 0 < min_budget <= max_budget, got {min_budget}, {max_budget}")
-        super().__init__(optimize_mode, eta, exec_mode, max_bracket_index(max_budget / min_budget, eta), max_budget)
+        # statsmodels and scipy.stats take seconds to import: do it now, before trials run, rather
+        # than at the first model fit in the middle of the experiment (a missing one shows here too)
+        import scipy.stats  # noqa: F401
+        import statsmodels.nonparametric.kernel_density  # noqa: F401
+
+        s_max = max_bracket_index(max_budget / min_budget, eta) if isinstance(eta, int) and eta >= 2 else 0
+        super().__init__(optimize_mode, eta, exec_mode, s_max, max_budget)
         self.min_budget = min_budget
         self.min_points_in_model = min_points_in_model
         self.top_n_percent = top_n_percent

@@ -50,7 +50,8 @@ class Hyperband(SuccessiveHalvingAdvisor):
                  exec_mode: str = "parallelism", seed: int | None = None) -> None:
         if not isinstance(R, int) or R < 1:
             raise ValueError(f"R should be an integer >= 1, got {R!r}")
-        super().__init__(optimize_mode, eta, exec_mode, max_bracket_index(R, eta) if eta >= 2 else 0, R)
+        s_max = max_bracket_index(R, eta) if isinstance(eta, int) and eta >= 2 else 0
+        super().__init__(optimize_mode, eta, exec_mode, s_max, R)
         self.R = R
         self._seed = seed
         self._rng: Any = None

@@ -63,7 +63,8 @@ class MetisTuner(ModelBasedTuner):
     no_candidates
         Give only the model's predicted optimum (no exploration candidates).
     selection_num_starting_points
-        Starting points of the local searches over the model.
+        Starting points of the local searches over the model (at most 64 are used: each search is
+        batched, so more add time without finding better points).
     cold_start_num
         Random configurations before the model is used.
     exploration_probability

@@ -12,6 +12,7 @@ with :meth:`LocalTrainingService.reattach` (docs/internals.md, "Trial supervisor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -103,6 +104,7 @@ class LocalTrainingService(TrainingService):
         #: exits the supervisor reported before ``submit`` registered the trial (a very short trial)
         self._early_exits: dict[str, dict[str, Any]] = {}
         self._supervisor: SupervisorClient | None = None
+        self._connecting: asyncio.Task[None] | None = None
         self._gpus = GpuAllocator(
             gpu_indices=config.get('gpuIndices'),
             max_trials_per_gpu=int(config.get('maxTrialNumberPerGpu') or 1),
@@ -111,19 +113,33 @@ class LocalTrainingService(TrainingService):
 
     async def start(self) -> None:
         await asyncio.to_thread(self._gpus.detect)
-        await self._ensure_supervisor()
+        # the supervisor's interpreter starts in the background: the answer to POST /experiment (which
+        # Experiment.start() waits for) does not wait for it; the first launch or reattach does
+        self._connecting = asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        if self._root is None:
+            import tempfile
+
+            self._root = Path(tempfile.mkdtemp(prefix='nni-local-'))
+            (self._root / 'db').mkdir()
+        client = SupervisorClient(self._root, self._experiment_id, self._on_supervisor_event,
+                                  self._on_supervisor_lost)
+        await client.connect()
+        self._supervisor = client
 
     async def _ensure_supervisor(self) -> SupervisorClient:
-        if self._supervisor is None:
-            if self._root is None:
-                import tempfile
-
-                self._root = Path(tempfile.mkdtemp(prefix='nni-local-'))
-                (self._root / 'db').mkdir()
-            client = SupervisorClient(self._root, self._experiment_id, self._on_supervisor_event,
-                                      self._on_supervisor_lost)
-            await client.connect()
-            self._supervisor = client
+        """The connected supervisor; connects (or starts one) when there is none. One attempt at a time."""
+        while self._supervisor is None:
+            task = self._connecting
+            if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+                task = self._connecting = asyncio.get_running_loop().create_task(self._connect())
+            try:
+                await asyncio.shield(task)
+            except (SupervisorError, OSError) as error:
+                raise TrainingServiceError(f'the trial supervisor cannot be started: {error}') from error
+            if self._supervisor is None:
+                self._connecting = None  # connected, then lost already: try again
         return self._supervisor
 
     def can_start(self, spec: TrialSpec) -> bool:
@@ -215,6 +231,9 @@ class LocalTrainingService(TrainingService):
             _logger.warning('cannot kill trial %s: %s', trial_id, error)
 
     async def stop(self) -> None:
+        if self._supervisor is None and self._connecting is not None and not self._connecting.done():
+            with contextlib.suppress(Exception):
+                await self._connecting
         supervisor = self._supervisor
         if supervisor is None:
             return

@@ -164,8 +164,9 @@ class RemoteTrainingService(TrainingService):
             raise TrainingServiceError(str(error)) from error
         results = await asyncio.gather(*(self._prepare_machine(machine) for machine in self._machines),
                                        return_exceptions=True)
-        problems = [str(result) for result in results if isinstance(result, BaseException)]
+        problems = list(dict.fromkeys(str(result) for result in results if isinstance(result, BaseException)))
         if problems:
+            await asyncio.gather(*(machine.shell.close() for machine in self._machines), return_exceptions=True)
             await asyncio.gather(*(machine.ssh.close() for machine in self._machines), return_exceptions=True)
             raise TrainingServiceError('cannot use the remote machines: ' + '; '.join(problems))
         if self._poll_task is None:

@@ -312,7 +312,16 @@ class SshShell:
                                                       errors='replace')
         except Exception as error:  # noqa: BLE001 - asyncssh.Error or OSError: the link is gone
             raise SshError(f'{self.connection.machine.label}: cannot start a shell: {_reason(error)}') from error
-        self._process.stdin.write('exec 2>&1\n')
+        # whatever the login shell printed before `exec` (a chatty ~/.bashrc) is skipped up to a marker
+        import secrets
+
+        ready = 'NNI_READY_' + secrets.token_hex(8)
+        self._process.stdin.write(f'exec 2>&1\necho {ready}\n')
+        try:
+            await asyncio.wait_for(self._process.stdout.readuntil(ready + '\n'), CONNECT_TIMEOUT)
+        except Exception as error:  # noqa: BLE001 - asyncssh.Error, OSError, IncompleteRead, timeout
+            await self._discard()
+            raise SshError(f'{self.connection.machine.label}: the shell did not start: {_reason(error)}') from error
         return self._process
 
     async def _discard(self) -> None:

@@ -62,7 +62,11 @@ def process_start_ticks(pid: int) -> int | None:
 def scan_processes() -> list[tuple[int, int, int, int]]:
     """(pid, ppid, pgid, sid) of every live process this user can see."""
     found = []
-    for name in os.listdir('/proc'):
+    try:
+        names = os.listdir('/proc')
+    except OSError:
+        return found  # no procfs (not Linux): process groups and sessions are all there is
+    for name in names:
         if not name.isdigit():
             continue
         try:

@@ -47,6 +47,10 @@ class CurvefittingAssessor(Assessor):
     """
 
     def __init__(self, epoch_num: int = 20, start_step: int = 6, threshold: float = 0.95, gap: int = 1) -> None:
+        # imported now (in the dispatcher's thread, before any trial runs), not at the first
+        # judgement, which would come late by the import time; a missing scipy also shows here
+        import scipy.optimize  # noqa: F401
+
         if start_step <= 0:
             _logger.warning("start_step should be positive, got %s", start_step)
         self.start_step = start_step

@@ -439,7 +439,13 @@ export class ParallelPlot extends BasePlot {
       emptyMessage(ctx, width, height, 'No trials yet', colors);
       return;
     }
-    const frame = frameOf(width, height, { left: 56, right: 86, top: 40, bottom: 28 });
+    // the first axis's labels sit in the left margin: widen it for long category names (up to 180 px)
+    const firstKind = axisKind(names[0], 0, view.trials, view.space);
+    ctx.font = '10px system-ui, sans-serif';
+    const longest = firstKind.kind === 'band'
+      ? Math.max(0, ...firstKind.categories.map((c) => ctx.measureText(String(c)).width)) : 0;
+    const left = Math.max(56, Math.min(180, Math.ceil(longest) + 14));
+    const frame = frameOf(width, height, { left, right: 86, top: 40, bottom: 28 });
     const columns = names.map((name, index) => ({ name, key: name, index, metric: false }));
     columns.push({ name: view.metricLabel, key: view.metricKey === 'default' ? 'metric' : `metric:${view.metricKey}`,
       index: view.metricIndex, metric: true });

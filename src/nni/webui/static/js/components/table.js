@@ -45,14 +45,38 @@ export class VirtualTable {
     this.shownHeight = 0;
     container.appendChild(this.scroller);
     this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
-    this._observer = new ResizeObserver(() => this.schedule());
+    this._observer = new ResizeObserver(() => {
+      // a wider or narrower table: share the new width among the flexible columns again
+      if (this.columns && this.scroller.clientWidth !== this._templateWidth) this.setColumns(this.columns);
+      else this.schedule();
+    });
     this._observer.observe(this.scroller);
     this.setColumns(columns);
   }
 
+  /**
+   * One pixel template shared by the header and every row. Each row is its own grid, so flexible
+   * tracks (``minmax(110px, 1fr)``) would size to each row's content and long values would shift
+   * that row's cells; resolving them to pixels from the table's width keeps every column aligned.
+   */
+  fixedTemplate(columns) {
+    const pixels = (c) => (typeof c.width === 'number' ? c.width
+      : /^\d+px$/.test(String(c.width || '120px')) ? parseInt(c.width || '120px', 10) : null);
+    const fixed = columns.reduce((sum, c) => sum + (pixels(c) ?? 0), 0);
+    const flexible = columns.filter((c) => pixels(c) === null);
+    const floor = (c) => {
+      const match = /minmax\((\d+)px/.exec(String(c.width));
+      return match ? Number(match[1]) : 110;
+    };
+    const room = Math.max(0, (this.scroller.clientWidth || 1200) - fixed - 2);
+    const share = flexible.length ? Math.floor(room / flexible.length) : 0;
+    return columns.map((c) => `${pixels(c) ?? Math.max(floor(c), share)}px`).join(' ');
+  }
+
   setColumns(columns) {
     this.columns = columns;
-    this.template = columns.map((c) => (typeof c.width === 'number' ? `${c.width}px` : c.width || '120px')).join(' ');
+    this.template = this.fixedTemplate(columns);
+    this._templateWidth = this.scroller.clientWidth;
     this.header.style.gridTemplateColumns = this.template;
     this.header.replaceChildren(...columns.map((column) => {
       const cell = h('div.vt-th', { role: 'columnheader', title: column.tooltip || column.title,
