@@ -40,6 +40,8 @@ FIRST_CONNECT_TIMEOUT = 60.0
 RECENT_END_S = 30.0
 #: seconds a supervisor with no trial and no manager waits before it exits
 IDLE_LINGER_S = 2.0
+#: seconds a message to the manager may take before the manager counts as gone
+SEND_TIMEOUT_S = 10.0
 
 
 def log(message: str) -> None:
@@ -185,7 +187,8 @@ class Supervisor:
             return
         data = (json.dumps(message) + '\n').encode('utf-8')
         try:
-            self.manager.setblocking(True)
+            # bounded: a manager that stopped reading (stopped, stuck) must not stall the supervisor
+            self.manager.settimeout(SEND_TIMEOUT_S)
             self.manager.sendall(data)
         except OSError:
             self.drop_manager()
@@ -240,12 +243,13 @@ class Supervisor:
             line, self.inbox = self.inbox.split(b'\n', 1)
             if not line.strip():
                 continue
+            request = None
             try:
                 request = json.loads(line)
                 self.handle(request)
             except Exception as error:  # noqa: BLE001 - a bad request must not end the supervisor
                 log(f'request failed: {error!r}')
-                rid = request.get('rid') if isinstance(request, dict) else None  # type: ignore[possibly-undefined]
+                rid = request.get('rid') if isinstance(request, dict) else None
                 self.send({'op': 'error', 'rid': rid, 'error': f'{type(error).__name__}: {error}'})
 
     # ---------------------------------------------------------------- requests
