@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import free_port
+from .conftest import free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -31,3 +31,17 @@ def test_unknown_id_names_it_and_points_to_the_list(nnictl, write_config):
     result = nnictl('resume', 'nosuchid', '-p', str(free_port()))
     assert result.code == 1
     assert 'Id nosuchid not exist! "nnictl experiment list --all" lists every experiment' in result.out
+
+
+def test_top_and_status_of_a_running_experiment_show_the_failures(nnictl, write_config, stop_all):
+    from nni.tools.nnictl.experiments import resolve
+    from nni.tools.nnictl.top import render_experiment
+
+    config = write_config(trialCommand=f'{sys.executable} -c "import sys; sys.exit(5)"', maxTrialNumber=2)
+    assert nnictl('create', '-c', str(config), '-p', str(free_port())).code == 0
+    wait_for(lambda: json.loads(nnictl('experiment', 'status').out)['status'] == 'DONE', timeout=60)
+    status = json.loads(nnictl('experiment', 'status').out)
+    assert status['trials']['failed'] == 2 and status['firstFailure']['exitCode'] == 5
+    block = render_experiment(resolve(None))
+    assert 'Failed: 2' in block
+    assert 'No trial succeeded. First failure' in block and '(exit code 5)' in block

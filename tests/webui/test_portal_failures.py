@@ -41,6 +41,8 @@ def test_overview_shows_why_every_trial_failed(page: Any, live_experiment: Calla
     expect(banner).to_contain_text(f"ModuleNotFoundError: No module named '{MISSING_MODULE}'")
     expect(banner).to_contain_text('(exit code 1)')
     expect(banner).to_contain_text('trial.stderr')
+    # not a green DONE: the status pill takes the failure colour
+    expect(page.locator('.stat .pill.big')).to_have_class('pill big st-failed')
 
 
 def test_no_banner_when_a_trial_succeeded(page: Any, viewed: ManagerProcess) -> None:

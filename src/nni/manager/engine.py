@@ -491,6 +491,7 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self.training_service = self._make_training_service()
         self.training_service.set_exit_callback(self._on_trial_exit)
+        self.training_service.set_status_callback(self._on_trial_queue_status)
         try:
             await self.training_service.start()
         except Exception as error:  # noqa: BLE001
@@ -771,6 +772,19 @@ class Engine:
             self._store_failed(error)
             return
         self._arm_duration_timer(trial_id, running)
+
+    def _on_trial_queue_status(self, trial_id: str, status: str, timestamp: int) -> None:
+        """A platform with a queue (Slurm) says a submitted trial waits in it or started running."""
+        record = self.trials.get(trial_id)
+        if (status not in ('WAITING', 'RUNNING') or record is None or trial_id not in self._running
+                or record.status == status or record.status in TERMINAL_STATUSES or self.store is None):
+            return
+        try:
+            record.apply(self.store.add_trial_event(trial_id, status, log_path=record.log_path,
+                                                    sequence_id=record.sequence_id,
+                                                    environment_id=record.environment_id, timestamp=timestamp))
+        except (sqlite3.Error, OSError, StoreError) as error:
+            self._store_failed(error)
 
     def _arm_duration_timer(self, trial_id: str, running: RunningTrial) -> None:
         limit = self.max_trial_duration

@@ -39,7 +39,7 @@ __all__ = ["DNGOClassArgsValidator", "DNGOTuner"]
 _logger = logging.getLogger(__name__)
 
 _HIDDEN = (50, 50, 50)
-_EVIDENCE_ITERATIONS = 30
+_PRECISIONS = np.logspace(-3, 4, 29)  # grid of prior and noise precisions
 _STARTS = 10
 
 
@@ -100,7 +100,8 @@ class DNGOTuner(ModelBasedTuner):
         best = float(targets.min())
 
         def score(candidates: np.ndarray) -> np.ndarray:
-            mean, variance = regression.predict(_features(network, candidates))
+            # expected improvement of the function itself, not of a noisy observation of it
+            mean, variance = regression.predict(_features(network, candidates), noise=False)
             return expected_improvement(-mean, np.sqrt(variance), -best)
 
         seeds = points[np.argsort(losses, kind="stable")[:5]]
@@ -114,6 +115,7 @@ def _train(points: np.ndarray, targets: np.ndarray, epochs: int, rng: np.random.
     network = MLPRegressor(
         hidden_layer_sizes=_HIDDEN, activation="tanh", solver="adam", learning_rate_init=0.01,
         alpha=1e-4, max_iter=epochs, batch_size=min(32, len(points)), random_state=int(rng.integers(2**31)),
+        tol=0.0, n_iter_no_change=epochs,  # train the epochs asked for; the default stops after ~30
     )  # fmt: skip
     return fit_quietly(network, points, targets)
 
@@ -129,9 +131,11 @@ def _features(network: Any, points: np.ndarray) -> np.ndarray:
 class BayesianLinearRegression:
     """Bayesian linear regression whose prior and noise precisions maximize the evidence.
 
-    MacKay's fixed-point updates: with ``A = alpha I + beta F^T F``, ``m = beta A^-1 F^T y`` and
-    ``gamma = sum(l / (alpha + l))`` over the eigenvalues ``l`` of ``beta F^T F``:
-    ``alpha = gamma / m^T m`` and ``beta = (n - gamma) / |y - F m|^2``.
+    The log evidence ``k/2 log alpha + n/2 log beta - beta/2 |y - F m|^2 - alpha/2 m.m - 1/2 log|A|``
+    (with ``A = alpha I + beta F^T F`` and ``m = beta A^-1 F^T y``) is evaluated on a log grid of
+    both precisions in the eigenbasis of ``F^T F`` (each point costs O(k)), and the best pair kept.
+    MacKay's fixed-point updates collapse to "no signal" (``alpha`` huge) on small, over-parameterized
+    feature sets like these; the grid does not.
 
     Parameters
     ----------
@@ -144,22 +148,30 @@ class BayesianLinearRegression:
     def __init__(self, features: np.ndarray, targets: np.ndarray) -> None:
         n, k = features.shape
         gram = features.T @ features
-        eigenvalues = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
-        alpha, beta = 1.0, 1.0
-        for _ in range(_EVIDENCE_ITERATIONS):
-            precision = alpha * np.eye(k) + beta * gram
-            mean = beta * np.linalg.solve(precision, features.T @ targets)
-            gamma = float(np.sum(beta * eigenvalues / (alpha + beta * eigenvalues)))
-            alpha = min(max(gamma / max(float(mean @ mean), 1e-12), 1e-6), 1e6)
-            residual = float(np.sum((targets - features @ mean) ** 2))
-            beta = min(max((n - gamma) / max(residual, 1e-12), 1e-6), 1e6)
+        eigenvalues, basis = np.linalg.eigh(gram)
+        eigenvalues = np.clip(eigenvalues, 0.0, None)
+        projected = basis.T @ (features.T @ targets)  # F^T y in the eigenbasis
+        yy = float(targets @ targets)
+        best, alpha, beta = -np.inf, 1.0, 1.0
+        for a in _PRECISIONS:
+            for b in _PRECISIONS:
+                denominator = a + b * eigenvalues
+                coefficients = b * projected / denominator  # m in the eigenbasis
+                # |y - F m|^2 = y.y - 2 m.F^T y + m.F^T F m
+                residual = yy - 2 * float(coefficients @ projected) + float(np.sum(eigenvalues * coefficients**2))
+                evidence = (0.5 * k * np.log(a) + 0.5 * n * np.log(b) - 0.5 * b * max(residual, 0.0)
+                            - 0.5 * a * float(coefficients @ coefficients) - 0.5 * float(np.sum(np.log(denominator))))
+                if evidence > best:
+                    best, alpha, beta = evidence, a, b
         precision = alpha * np.eye(k) + beta * gram
         self._covariance = np.linalg.inv(precision)
         self._mean = beta * self._covariance @ features.T @ targets
         self._noise = 1.0 / beta
 
-    def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Predictive mean and variance (noise included) of each row."""
+    def predict(self, features: np.ndarray, noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Predictive mean and variance of each row; ``noise=False`` leaves out the observation noise."""
         mean = features @ self._mean
-        variance = np.einsum("ij,jk,ik->i", features, self._covariance, features) + self._noise
+        variance = np.einsum("ij,jk,ik->i", features, self._covariance, features)
+        if noise:
+            variance = variance + self._noise
         return mean, np.maximum(variance, 1e-12)

@@ -87,6 +87,11 @@ class TrainingService(abc.ABC):
     def __init__(self) -> None:
         self._on_exit: ExitCallback | None = None
 
+    def set_status_callback(self, callback: Callable[[str, str, int], None]) -> None:  # noqa: B027
+        """Be told ``(trial_id, 'WAITING' | 'RUNNING', time_ms)`` when a submitted trial waits in a
+        platform's queue or starts running there (Slurm); platforms that start trials at once
+        never call it."""
+
     def set_exit_callback(self, callback: ExitCallback) -> None:
         """Register the function called (on the event loop) once per ended trial."""
         self._on_exit = callback

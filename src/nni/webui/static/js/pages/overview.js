@@ -169,7 +169,11 @@ export function mount(container) {
 
   // ------------------------------------------------------------------ rendering
   function renderStatus() {
-    statusValue.className = `pill big ${statusClass(state.status)}`;
+    const counts = state.counts || {};
+    // a DONE run whose every trial failed is not shown as a green success
+    const allFailed = counts.FAILED > 0 && !counts.SUCCEEDED && FINAL_EXPERIMENT.has(state.status);
+    statusValue.className = `pill big ${statusClass(allFailed ? 'FAILED' : state.status)}`;
+    statusValue.title = allFailed ? 'every finished trial failed' : '';
     setText(statusValue, state.status);
     const started = state.profile.startTime ? `started ${time(state.profile.startTime)}` : '';
     const ended = state.profile.endTime ? ` · ended ${time(state.profile.endTime)}` : '';
@@ -245,7 +249,8 @@ export function mount(container) {
     const best = state.best;
     if (!best) {
       setText(bestValue, '–');
-      setChildren(bestTrial, h('span.muted', `no final result yet (${state.optimizeMode})`));
+      const yet = FINAL_EXPERIMENT.has(state.status) ? '' : ' yet';
+      setChildren(bestTrial, h('span.muted', `no final result${yet} (${state.optimizeMode})`));
       return;
     }
     setText(bestValue, num(best.value));
