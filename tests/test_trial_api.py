@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -90,9 +91,9 @@ def test_json_and_http_are_loaded_only_when_used(tmp_path):
         import nni
         assert 'json' not in sys.modules and 'socket' not in sys.modules
         nni.get_next_parameter()
-        print('after get', 'socket' in sys.modules)
+        print('after get', '_socket' in sys.modules)
         nni.report_final_result(1)
-        print('after report', 'socket' in sys.modules)
+        print('after report', '_socket' in sys.modules)
         # the heavy modules a trial never needs for reporting
         heavy = [name for name in ('http.client', 'ssl', 'email', 'urllib.parse', 'threading', 'logging')
                  if name in sys.modules]
@@ -105,6 +106,60 @@ def test_json_and_http_are_loaded_only_when_used(tmp_path):
     # parameter.cfg needs no HTTP; the first metric does.
     # (the manager is unreachable here: the warning about the fallback file does load logging)
     assert result.stdout.splitlines()[:2] == ['after get False', 'after report True']
+
+
+def _answer_every_request_with_200(server: socket.socket, bodies: list[bytes]) -> None:
+    connection, _ = server.accept()
+    with connection:
+        buffer = b''
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            buffer += chunk
+            while b'\r\n\r\n' in buffer:
+                head, rest = buffer.split(b'\r\n\r\n', 1)
+                length = next(int(line.split(b':')[1]) for line in head.split(b'\r\n')
+                              if line.lower().startswith(b'content-length:'))
+                while len(rest) < length:
+                    rest += connection.recv(65536)
+                bodies.append(rest[:length])
+                buffer = rest[length:]
+                connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
+
+
+def test_a_delivered_metric_needs_neither_json_nor_socket_py(tmp_path):
+    # json pulls in re and enum, socket.py enum and selectors: together about as much CPU as the
+    # whole interpreter start, for every trial (see nni.runtime.lean_json and mini_http)
+    (tmp_path / 'parameter.cfg').write_text(json.dumps(RECORD))
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(1)
+    bodies: list[bytes] = []
+    thread = threading.Thread(target=_answer_every_request_with_200, args=(server, bodies), daemon=True)
+    thread.start()
+    code = textwrap.dedent('''
+        import sys
+        import nni
+        params = nni.get_next_parameter()
+        nni.report_intermediate_result({'default': 0.25, 'loss': float('nan')})
+        nni.report_final_result(params['lr'] * 2)
+        print(sorted(name for name in ('json', 're', 'enum', 'socket', 'typing', 'logging') if name in sys.modules))
+    ''')
+    port = server.getsockname()[1]
+    env = dict(_clean_env(), NNI_PLATFORM='local', NNI_SYS_DIR=str(tmp_path), NNI_OUTPUT_DIR=str(tmp_path),
+               NNI_TRIAL_JOB_ID='tr1', NNI_TRIAL_COMMAND_CHANNEL=f'http://127.0.0.1:{port}/env/e/tr1')
+    result = _python(code, env)
+    server.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '[]'
+    thread.join(timeout=10)
+    sent = [json.loads(json.loads(body)['metric']) for body in bodies]
+    assert [(m['type'], m['sequence'], m['parameter_id'], m['trial_job_id']) for m in sent] == [
+        ('PERIODICAL', 0, 5, 'tr1'), ('FINAL', 0, 5, 'tr1')]
+    periodical = json.loads(sent[0]['value'])
+    assert periodical['default'] == 0.25 and periodical['loss'] != periodical['loss']
+    assert json.loads(sent[1]['value']) == 0.2
 
 
 def test_dispatcher_process_has_no_trial_api():

@@ -27,7 +27,7 @@ def _marked(test):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope='module')
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], str]]:
     workdir = tmp_path_factory.mktemp('nni-upstream')
     results = runner.run_suite(sys.executable, workdir)
     outcomes: dict[str, str] = {}
@@ -37,12 +37,13 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     print('\n' + runner.table(outcomes, anchor, exclusions))
     for result in results:
         print(f'[{result.name}] exit {result.returncode} in {result.seconds:.0f} s')
-    outcomes['__logs__'] = '\n'.join(f'----- {r.name} -----\n{r.log[-4000:]}' for r in results)
-    yield outcomes
+    logs = '\n'.join(f'----- {r.name} -----\n{r.log[-4000:]}' for r in results)
+    yield outcomes, logs
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _check(outcomes: dict[str, str], integration: bool) -> None:
+def _check(suite: tuple[dict[str, str], str], integration: bool) -> None:
+    outcomes, logs = suite
     anchor, exclusions = runner.read_list(runner.ANCHOR_FILE), runner.read_list(runner.EXCLUSIONS_FILE)
     assert anchor, f'{runner.ANCHOR_FILE} is empty or missing'
     selected = {t: c for t, c in anchor.items() if t.startswith(runner.INTEGRATION_PREFIX) == integration}
@@ -50,16 +51,16 @@ def _check(outcomes: dict[str, str], integration: bool) -> None:
     missing = runner.regressions(outcomes, selected, exclusions)
     assert not missing, (
         'tests that pass on NNI 3.0 fail here:\n' + '\n'.join(f'  {t}: {outcomes.get(t, "not run")}' for t in missing)
-        + '\n\n' + runner.table(outcomes, anchor, exclusions) + '\n\n' + outcomes['__logs__'])
+        + '\n\n' + runner.table(outcomes, anchor, exclusions) + '\n\n' + logs)
 
 
 @_marked
-def test_nni_unit_tests_that_pass_on_nni30_pass_here(suite: dict[str, str]) -> None:
+def test_nni_unit_tests_that_pass_on_nni30_pass_here(suite: tuple[dict[str, str], str]) -> None:
     _check(suite, integration=False)
 
 
 @_marked
-def test_nni_integration_driver_local_cases_reach_done(suite: dict[str, str]) -> None:
+def test_nni_integration_driver_local_cases_reach_done(suite: tuple[dict[str, str], str]) -> None:
     _check(suite, integration=True)
 
 

@@ -161,9 +161,9 @@ class HttpTrialCommandChannel(TrialCommandChannel):
             return record
 
     def _request_parameter(self) -> dict[str, Any] | None:
-        import json
         import time
 
+        from nni.runtime.lean_json import loads
         from nni.runtime.serialization import load
 
         failures = 0
@@ -184,7 +184,7 @@ class HttpTrialCommandChannel(TrialCommandChannel):
             if status != 200:
                 raise OSError(f'NNI manager answered HTTP {status} to a parameter request at {self.url}: '
                               f'{data[:200].decode("utf-8", "replace")}')
-            command = json.loads(data)
+            command = loads(data)
             if not isinstance(command, dict) or command.get('type') != 'parameter':
                 self._log().debug('ignoring command while waiting for parameters: %.200s', data)
                 continue
@@ -208,13 +208,13 @@ class HttpTrialCommandChannel(TrialCommandChannel):
         OSError
             Neither the manager nor the metrics file could take the metric.
         """
-        import json
         import time
 
+        from nni.runtime.lean_json import dumps
         from nni.runtime.metric import encode_envelope
 
         envelope = encode_envelope(type, parameter_id, trial_job_id, sequence, value)
-        body = json.dumps({'type': 'metric', 'metric': envelope}).encode('utf-8')
+        body = dumps({'type': 'metric', 'metric': envelope}).encode('utf-8')
         with self._lock:
             if time.monotonic() >= self._offline_until:
                 try:

@@ -135,9 +135,9 @@ def normalize_metric(metric: Any, api: str = 'report_final_result') -> int | flo
 
 def encode_value(value: Any) -> str:
     """JSON text of a normalized metric; NaN and infinities become ``NaN``/``Infinity`` tokens."""
-    import json
+    from nni.runtime.lean_json import dumps
 
-    return json.dumps(value, allow_nan=True)
+    return dumps(value)
 
 
 def encode_envelope(
@@ -173,9 +173,9 @@ def encode_envelope(
     ValueError
         The encoded record would not fit the legacy metrics-file framing (see :data:`MAX_METRIC_BYTES`).
     """
-    import json
+    from nni.runtime.lean_json import dumps
 
-    envelope = json.dumps(
+    envelope = dumps(
         {
             'parameter_id': parameter_id,
             'trial_job_id': trial_job_id,

@@ -7,7 +7,32 @@ requests to the manager on loopback and reads small answers, so a few dozen line
 
 from __future__ import annotations
 
-import socket
+# _socket, not socket: socket.py imports enum and selectors (~5 ms of a trial's start-up) and
+# create_connection's getaddrinfo loads the IDNA codec (unicodedata, stringprep) even for
+# "127.0.0.1"; connecting to an address literal needs none of it.
+import _socket
+
+
+def _open_socket(host: str, port: int, timeout: float) -> _socket.socket:
+    """A connected TCP socket with Nagle off; host names that need a resolver go through socket.py."""
+    literal = host.strip('[]')
+    family = _socket.AF_INET6 if ':' in literal else _socket.AF_INET
+    try:
+        _socket.inet_pton(family, literal)
+    except OSError:
+        import socket
+
+        sock = socket.create_connection((host, port), timeout=timeout)
+    else:
+        sock = _socket.socket(family, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect((literal, port))
+        except BaseException:
+            sock.close()
+            raise
+    sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+    return sock
 
 
 class HttpError(OSError):
@@ -33,7 +58,7 @@ class Connection:
         self.host = host
         self.port = port
         self.timeout = timeout
-        self._sock: socket.socket | None = None
+        self._sock: _socket.socket | None = None
         self._buffer = b''
 
     @property
@@ -61,8 +86,7 @@ class Connection:
         reused = self._sock is not None
         try:
             if self._sock is None:
-                self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._sock = _open_socket(self.host, self.port, self.timeout)
             payload = body or b''
             lines = [f'{method} {path} HTTP/1.1', f'Host: {self.host}:{self.port}',
                      f'Content-Length: {len(payload)}']

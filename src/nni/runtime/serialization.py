@@ -98,14 +98,19 @@ def load(string: str | bytes | None = None, *, fp: IO[str] | None = None, **kwar
     Any
         The decoded object.
     """
-    import json
-
     if (string is None) == (fp is None):
         raise ValueError('nni.load needs exactly one of `string` and `fp`')
     for name in _IGNORED_OPTIONS.intersection(kwargs):
         del kwargs[name]
     if fp is not None:
         string = fp.read()
+    if not kwargs:
+        # the trial's parameter record: read without importing json (see nni.runtime.lean_json)
+        from nni.runtime.lean_json import loads
+
+        return loads(string)
+    import json
+
     return json.loads(string, **kwargs)
 
 

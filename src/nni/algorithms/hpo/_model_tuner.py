@@ -9,8 +9,8 @@ Common differences from NNI's versions, all deliberate:
 
 * trials still running are passed to the model (``_suggest``'s ``pending``), so concurrent
   requests do not all get the same proposal;
-* a parameter set is not given out twice while another is possible (finite spaces end with
-  :class:`nni.NoMoreTrialError` once every configuration has been given out);
+* a parameter set is not given out twice while another is possible (once a finite space is used
+  up, configurations repeat, as NNI's do; SMAC with ``config_dedup`` ends the search instead);
 * ``import_data`` skips only records whose value is not a number (NNI also skips a metric of 0);
 * a result for an unknown parameter id is learned from the parameters it came with.
 """
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nni._errors import NoMoreTrialError
 from nni.common.hpo_utils import (
     Deduplicator,
     FormattedSearchSpace,
@@ -60,6 +61,9 @@ def _single_threaded_blas() -> Any:
 
 
 class ModelBasedTuner(Tuner):
+    #: raise NoMoreTrialError once a finite space is used up (SMAC with config_dedup); else repeat
+    _end_when_exhausted = False
+
     """Base of the tuners that fit a model to the observations and maximize an acquisition.
 
     Parameters
@@ -141,7 +145,12 @@ class ModelBasedTuner(Tuner):
                         break
             if params is None:
                 params = self._random_params()
-            params = dedup(params)
+            try:
+                params = dedup(params)
+            except NoMoreTrialError:
+                if self._end_when_exhausted:
+                    raise
+                params = self._draw()  # every configuration was given: repeat one, as NNI's tuners do
             self._running[parameter_id] = unit.encode(params)
             return deformat_parameters(params, self._space)
 

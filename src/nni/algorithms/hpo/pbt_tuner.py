@@ -152,7 +152,6 @@ class PBTTuner(Tuner):
         self._credits: list[Any] = []  # ids of requests answered with NoMoreTrialError
         self._send: Callable[..., None] | None = None
         self._history = _History()
-        self._rebuild_due = False
         self._started = False  # a trial was handed out by this tuner
         self._lock = threading.RLock()
 
@@ -208,8 +207,6 @@ class PBTTuner(Tuner):
         with self._lock:
             if self._raw_space is None:
                 raise RuntimeError("PBTTuner: update_search_space() must be called before generating parameters")
-            if self._rebuild_due:
-                self._rebuild()
             member = next((m for m in self._members if m.state == _PENDING), None)
             if member is None:
                 raise NoMoreTrialError("No more parameters now.")
@@ -242,8 +239,14 @@ class PBTTuner(Tuner):
                     self._advance_if_complete()
                     return
 
-    def import_data(self, data: list[dict[str, Any]] | str) -> None:
-        """Take results of earlier trials (resume): the population is rebuilt from them."""
+    def import_data(self, data: list[dict[str, Any]] | str) -> int:
+        """Take results of earlier trials (resume): the population is rebuilt from them.
+
+        Returns
+        -------
+        int
+            The generation the population is at afterwards (as NNI's, which its tests read).
+        """
         with self._lock:
             for record in _load_records(data):
                 key_record = self._parse(record.get("parameter"))
@@ -263,7 +266,10 @@ class PBTTuner(Tuner):
                     continue
                 self._history.finished[key] = parsed
                 self._history.in_flight.pop(key, None)
-                self._rebuild_due = True
+            if not self._started:
+                self._rebuild()
+                self._serve_credits()  # requests that found everyone running may be served now
+            return self.epoch
 
     def recover_parameter_id(self, data: Any) -> int:
         """Note the earlier run's trials that are being run again (they finish through ``import_data``)."""
@@ -279,7 +285,8 @@ class PBTTuner(Tuner):
                 parsed.parameter_id = record.get("parameter_id")
                 if key not in self._history.finished and not self._started:
                     self._history.in_flight[key] = parsed
-                    self._rebuild_due = True
+            if not self._started:
+                self._rebuild()
         return result
 
     # -- generations -------------------------------------------------------------------------------
@@ -333,7 +340,7 @@ class PBTTuner(Tuner):
     # -- resume ------------------------------------------------------------------------------------
 
     def _rebuild(self) -> None:
-        self._rebuild_due = False
+        """Rebuild the population from the whole history (called again as more history arrives)."""
         history = self._history
         keys = [k for k in [*history.finished, *history.in_flight] if k[0] < self.population_size]
         if not keys:
@@ -360,7 +367,6 @@ class PBTTuner(Tuner):
                     member = self._exploit(i, self._pick(tops or previous), epoch)
             members.append(member)
         self.epoch, self._members = epoch, members
-        self._started = True  # later results of the earlier run's trials now go to these members
         states = [m.state for m in members]
         _logger.info("PBT resumed at generation %d: %d done, %d running again, %d to run", epoch,
                      states.count(_DONE), states.count(_RESUMED), states.count(_PENDING))
@@ -371,7 +377,8 @@ class PBTTuner(Tuner):
         """``((member, generation), record)`` of a trial's parameters, if they are this tuner's."""
         if not isinstance(parameters, dict) or not self._root:
             return None
-        save, load = parameters.get(SAVE_KEY), parameters.get(LOAD_KEY)
+        save = parameters.get(SAVE_KEY)
+        load = parameters.get(LOAD_KEY, save)  # NNI's tests import records without it
         if not isinstance(save, str) or not isinstance(load, str):
             return None
         relative = os.path.relpath(os.path.abspath(save), self._root).split(os.sep)

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from nni._errors import NoMoreTrialError
-from nni.common.hpo_utils import deformat_parameters
 
 from ._model_search import expected_improvement, maximize
 from ._model_tuner import ModelBasedTuner
@@ -66,6 +65,7 @@ class SMACTuner(ModelBasedTuner):
         SMACClassArgsValidator().validate_class_args(optimize_mode=optimize_mode, config_dedup=config_dedup, seed=seed)
         super().__init__("SMAC", optimize_mode, 10, seed)
         self.config_dedup = config_dedup
+        self._end_when_exhausted = config_dedup
         self._model_suggestions = 0
 
     def update_search_space(self, search_space: dict[str, Any]) -> None:
@@ -85,12 +85,7 @@ class SMACTuner(ModelBasedTuner):
         try:
             return super().generate_parameters(parameter_id, **kwargs)
         except NoMoreTrialError:
-            if self.config_dedup or self._space is None or self._unit is None:
-                raise NoMoreTrialError("No more new parameters.") from None
-            with self._lock:
-                params = self._draw()
-                self._running[parameter_id] = self._unit.encode(params)
-                return deformat_parameters(params, self._space)
+            raise NoMoreTrialError("No more new parameters.") from None
 
     def _suggest(self, points: np.ndarray, losses: np.ndarray, pending: np.ndarray) -> list[np.ndarray]:
         assert self._unit is not None
