@@ -218,3 +218,16 @@ def test_regularized_evolution_space_and_args() -> None:
     assert check(NAS_SPACE)
     with pytest.raises(ValueError, match="n_chosen of input_choice"):
         check({"s": {"_type": "input_choice", "_value": {"candidates": ["a"], "n_chosen": 3}}})
+
+
+def test_pbt_import_returns_the_generation_reached(tmp_path: Any) -> None:
+    # NNI's own test imports records without load_checkpoint_dir and reads the generation back
+    tuner = _pbt(tmp_path, population_size=3)
+    gen0 = [{"parameter": {"lr": 0.1 * i, "opt": "sgd", "save_checkpoint_dir": os.path.join(str(tmp_path), str(i), "0")},
+             "value": float(i)} for i in range(3)]
+    assert tuner.import_data(gen0) == 1
+    gen1 = [{"parameter": {"lr": 0.5, "opt": "adam", "save_checkpoint_dir": os.path.join(str(tmp_path), "0", "1")},
+             "value": 3.0}]
+    assert tuner.import_data(gen1) == 1
+    handed = tuner.generate_multiple_parameters([0, 1, 2], st_callback=lambda *a: None)
+    assert sorted(p["save_checkpoint_dir"] for p in handed) == [os.path.join(str(tmp_path), str(i), "1") for i in (1, 2)]
