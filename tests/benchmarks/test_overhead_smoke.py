@@ -63,14 +63,18 @@ def test_main_skip_nni_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
     for concurrency in ('2', '4'):
         row = results['trials'][concurrency]
-        assert set(row) == {'ours', 'bare'}
+        # the python -c pass loop (the physical limit) is measured at the budget's concurrency only
+        assert set(row) == ({'ours', 'bare', 'pass'} if concurrency == '4' else {'ours', 'bare'})
+        if concurrency == '4':
+            assert row['pass']['failed_processes'] == 0 and row['pass']['trials_per_s'] > 0
         assert row['bare']['failed_processes'] == 0
         assert row['bare']['trials_per_s'] > 0 and row['bare']['trial_mean_s'] > 0
         assert row['ours']['trial_statuses'] == {'SUCCEEDED': 4}
         assert row['ours']['trials_per_s'] > 0 and row['ours']['elapsed_s'] > 0
         assert row['ours']['trial_mean_s'] > 0
 
-    assert set(results['budgets']) == {'import_ms', 'import_mb', 'start_s', 'trials_fraction_of_bare_c4'}
+    assert set(results['budgets']) == {'import_ms', 'import_mb', 'start_s', 'trials_fraction_of_bare_c4',
+                                       'trials_fraction_of_pass_c4'}
     assert all(isinstance(met, bool) for met in results['budgets'].values())
 
     printed = capsys.readouterr().out
@@ -106,7 +110,7 @@ def test_table_with_nni_columns() -> None:
     }
     results['budgets'] = overhead.check_budgets(results)
     assert results['budgets'] == {'import_ms': True, 'import_mb': True, 'start_s': True,
-                                  'trials_fraction_of_bare_c4': True}
+                                  'trials_fraction_of_bare_c4': True, 'trials_fraction_of_pass_c4': None}
 
     table = overhead.format_table(results)
     lines = {line.strip().split('  ')[0]: line for line in table.splitlines()}
@@ -130,4 +134,9 @@ def test_budgets_missed_and_unmeasured() -> None:
     }
     assert overhead.check_budgets(results) == {
         'import_ms': False, 'import_mb': True, 'start_s': None, 'trials_fraction_of_bare_c4': False,
+        'trials_fraction_of_pass_c4': None,
     }
+    results['trials']['4']['pass'] = {'trials_per_s': 20.0}
+    assert overhead.check_budgets(results)['trials_fraction_of_pass_c4'] is False  # 7/20 = 0.35x
+    results['trials']['4']['pass'] = {'trials_per_s': 11.0}
+    assert overhead.check_budgets(results)['trials_fraction_of_pass_c4'] is True  # 0.64x
