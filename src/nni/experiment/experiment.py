@@ -210,7 +210,8 @@ class Experiment:
         self.port = port
         self._exp_dir = str(config.experiment_working_directory)
         urls = _web_portal_urls(port, self.url_prefix, getattr(config, 'nni_manager_ip', None))
-        _logger.info('Web portal URLs: %s', ' '.join(urls))
+        token = _read_token(Path(self._exp_dir) / self.id)
+        _logger.info('Web portal URLs: %s', ' '.join(_with_token(url, token) for url in urls))
 
     def stop(self) -> None:
         """
@@ -805,6 +806,22 @@ def _web_portal_urls(port: int, prefix: str | None, nni_manager_ip: str | None) 
         ips += _ipv4_addresses()
     suffix = '/' + prefix.strip('/') if prefix and prefix.strip('/') else ''
     return [f'http://{ip}:{port}{suffix}' for ip in dict.fromkeys(ips)]
+
+
+def _read_token(experiment_root: Path) -> str | None:
+    try:
+        return (experiment_root / 'db' / 'token').read_text(encoding='ascii').strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _with_token(url: str, token: str | None) -> str:
+    """``url`` with ``/?token=`` when it is not a loopback address: off loopback the portal needs the
+    experiment's token to read anything, and this link hands it over once (it becomes a cookie)."""
+    host = url.split('://', 1)[-1].split('/', 1)[0].rsplit(':', 1)[0].strip('[]')
+    if token is None or _is_loopback(host):
+        return url
+    return f'{url}/?token={token}'
 
 
 def _is_loopback(host: str) -> bool:

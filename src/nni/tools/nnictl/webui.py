@@ -35,7 +35,14 @@ def portal_urls(ref: ExperimentRef) -> list[str]:
         hosts.append(str(manager_ip))
     hosts.append('127.0.0.1')
     suffix = f'/{ref.prefix}' if ref.prefix else ''
-    return [f'http://{host}:{ref.port}{suffix}' for host in dict.fromkeys(hosts)]
+    token = ref.token()
+    urls = []
+    for host in dict.fromkeys(hosts):
+        url = f'http://{host}:{ref.port}{suffix}'
+        # off loopback the portal needs the token to read anything: the link hands it over once
+        loopback = host == 'localhost' or host.startswith('127.') or host == '::1'
+        urls.append(url if loopback or token is None else f'{url}/?token={token}')
+    return urls
 
 
 def cmd_webui_url(args: argparse.Namespace) -> int:
