@@ -15,6 +15,7 @@ from nni.manager.training_service.base import TrainingServiceError, TrialExit, T
 from nni.manager.training_service.remote import RemoteTrainingService
 
 from .conftest import (
+    PASSWORD,
     PASSWORD_USER,
     experiment_processes,
     machine_a_config,
@@ -275,3 +276,23 @@ def test_ssh_shell_runs_scripts_with_args_input_and_recovers_from_a_timeout(mach
             await shell.close()
 
     asyncio.run(scenario())
+
+
+def test_nnictl_platform_clean_removes_our_remote_folders(machines: dict[str, Any], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    leftover = Path(f'/home/{PASSWORD_USER}/nni-remote/old-experiment/trials/T1')
+    leftover.mkdir(parents=True)
+    subprocess.run(['chown', '-R', f'{PASSWORD_USER}:', str(leftover.parents[2])], check=True)
+    config = tmp_path / 'config.yml'
+    machine = machines['b']
+    config.write_text(yaml.safe_dump({'trainingService': {'platform': 'remote', 'machineList': [
+        {'host': machine.host, 'port': machine.port, 'user': PASSWORD_USER, 'password': PASSWORD}]}}))
+    result = subprocess.run([sys.executable, '-m', 'nni.tools.nnictl', 'platform', 'clean', '--config', str(config)],
+                            input='y\n', capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f'{machine.host}:{machine.port}~/nni-remote' in result.stdout
+    assert not leftover.parents[2].exists()

@@ -459,6 +459,7 @@ def test_platform_clean(nnictl, tmp_path):
     result = nnictl('platform', 'clean', '-c', str(config), stdin='n\n')
     assert result.code == 0
     assert '       10.0.0.9:22/tmp/nni-experiments\n' in result.out
+    assert '       10.0.0.9:22~/nni-remote\n' in result.out
     assert result.out.endswith('INFO: do you want to continue?[y/N]:')
 
 

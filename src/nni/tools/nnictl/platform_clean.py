@@ -3,8 +3,9 @@
 
 Reads v2 configs (``trainingService.platform: remote``, ``machineList``) as well as v1 ones
 (``trainingServicePlatform``, ``machineList``); NNI read only the v1 keys. The folder shown is the folder
-removed (``/tmp/nni-experiments``); NNI showed ``/tmp/nni`` but removed the other one. Removal uses
-``asyncssh`` (``pip install asyncssh``).
+removed (``/tmp/nni-experiments``, NNI's, and ``~/nni-remote``, where our remote training service keeps
+trial code and trial folders); NNI showed ``/tmp/nni`` but removed the other one. Removal uses
+``asyncssh`` (``pip install nni[remote]``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 from .errors import CliError
 from .output import info
 
-__all__ = ['REMOTE_FOLDER', 'add_parsers', 'cmd_platform_clean']
+__all__ = ['REMOTE_FOLDER', 'REMOTE_FOLDERS', 'add_parsers', 'cmd_platform_clean']
 
 #: Folder NNI's remote training service leaves on each machine.
 REMOTE_FOLDER = '/tmp/nni-experiments'
+#: Every folder removed: NNI's, and ours (nni.manager.training_service.remote) under the login's home.
+REMOTE_FOLDERS = (REMOTE_FOLDER, '~/nni-remote')
 
 
 def add_parsers(commands: Any) -> None:
@@ -65,7 +68,7 @@ async def _remove(machine: dict[str, Any]) -> None:
         if machine['passphrase']:
             options['passphrase'] = machine['passphrase']
     async with asyncssh.connect(machine['host'], **options) as connection:
-        await connection.run(f'rm -rf {REMOTE_FOLDER}', check=True)
+        await connection.run(f'rm -rf {REMOTE_FOLDER} "$HOME/nni-remote"', check=True)
 
 
 def cmd_platform_clean(args: argparse.Namespace) -> int:
@@ -96,18 +99,19 @@ def cmd_platform_clean(args: argparse.Namespace) -> int:
     info('This command will remove below folders of NNI caches. If other users are using experiments on below '
          'hosts, it will be broken.')
     for machine in machines:
-        print(f'       {machine["host"]}:{machine["port"]}{REMOTE_FOLDER}')
+        for folder in REMOTE_FOLDERS:
+            print(f'       {machine["host"]}:{machine["port"]}{folder}')
     if not _ask('INFO: do you want to continue?[y/N]:'):
         return 0
     try:
         import asyncssh  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
-        raise CliError('Cleaning remote machines needs asyncssh: pip install asyncssh') from None
+        raise CliError('Cleaning remote machines needs asyncssh: pip install nni[remote]') from None
     import asyncio
 
     failed = False
     for machine in machines:
-        info(f'removing folder {machine["host"]}:{machine["port"]}{REMOTE_FOLDER}')
+        info(f'removing folders {" ".join(REMOTE_FOLDERS)} on {machine["host"]}:{machine["port"]}')
         try:
             asyncio.run(_remove(machine))
         except Exception as exc:  # noqa: BLE001 - report every machine, then fail
