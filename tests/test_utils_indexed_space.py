@@ -66,3 +66,19 @@ def test_hyperopt_json2space_builds_hyperopt_expressions() -> None:
     assert isinstance(space['lr'], hyperopt.pyll.base.Apply)
     sample = hyperopt.pyll.stochastic.sample(space, rng=np.random.default_rng(1))
     assert 1e-4 <= sample['lr'] <= 1e-1
+
+
+def test_random_tuner_suggest_and_prefer_new() -> None:
+    from nni import NoMoreTrialError
+    from nni.algorithms.hpo.random_tuner import prefer_new, suggest
+    from nni.common.hpo_utils import Deduplicator, deformat_parameters, format_search_space
+
+    space = format_search_space({'x': {'_type': 'choice', '_value': ['a', 'b']}})
+    rng = np.random.default_rng(0)
+    dedup = Deduplicator(space)
+    seen = {deformat_parameters(prefer_new(dedup, suggest(rng, space)), space)['x'] for _ in range(2)}
+    assert seen == {'a', 'b'}  # new ones first
+    with pytest.raises(NoMoreTrialError):
+        dedup(suggest(rng, space))
+    repeat = prefer_new(dedup, suggest(rng, space))  # used up: a repeat instead of an error
+    assert deformat_parameters(repeat, space)['x'] in ('a', 'b')

@@ -103,3 +103,39 @@ def _managers_of(experiment_id: str) -> list[int]:
             found.append(int(entry))
     time.sleep(0)
     return found
+
+
+def test_a_dying_or_dead_holder_is_recognised_as_exiting():
+    import socket
+
+    from nni.common.experiment_lock import _holder_is_exiting
+
+    host = socket.gethostname()
+    assert not _holder_is_exiting({'pid': os.getpid(), 'host': host})
+    assert not _holder_is_exiting({'pid': os.getpid(), 'host': host + '-elsewhere'})
+    assert not _holder_is_exiting({})
+    zombie = subprocess.Popen([sys.executable, '-c', 'pass'])
+    # not reaped yet: a zombie keeps its pid but no longer holds any lock
+    wait_for(lambda: Path(f'/proc/{zombie.pid}/status').read_text().find('State:\tZ') >= 0, timeout=30)
+    assert _holder_is_exiting({'pid': zombie.pid, 'host': host})
+    zombie.wait()
+    assert _holder_is_exiting({'pid': zombie.pid, 'host': host})  # gone
+
+
+def test_resume_right_after_a_sigkill_waits_for_the_kernel_to_drop_the_lock(tmp_path: Path):
+    root = tmp_path / 'exp2'
+    for _ in range(5):
+        holder = subprocess.Popen([sys.executable, '-c', f'''
+import time
+from pathlib import Path
+from nni.common.experiment_lock import ExperimentLock
+ExperimentLock(Path({str(root)!r}), 'exp2').acquire('create')
+print('locked', flush=True)
+time.sleep(60)
+'''], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == 'locked'
+        holder.kill()  # no wait: the next manager starts while the kernel may still tear it down
+        lock = ExperimentLock(root, 'exp2')
+        lock.acquire('resume')
+        lock.release()
+        holder.wait()

@@ -26,6 +26,55 @@ LOCK_EXIT_CODE = 75
 PROBE_RETRY_S = 0.2
 
 
+#: seconds a lock is waited for when its holder is a process of this host that is dying: a
+#: SIGKILLed manager keeps its lock until the kernel has torn it down, which on a busy machine is
+#: not instant, and "kill -9, then resume" must not be refused for that
+EXITING_HOLDER_WAIT_S = 5.0
+_SIGKILL_MASK = 1 << 8  # bit of signal 9 in /proc/<pid>/status pending masks
+
+
+def _holder_is_exiting(holder: dict[str, Any]) -> bool:
+    """Whether the holder is a process of this host that is gone, a zombie, or has SIGKILL pending."""
+    pid = holder.get('pid')
+    if not isinstance(pid, int) or holder.get('host') != socket.gethostname():
+        return False
+    try:
+        status = Path(f'/proc/{pid}/status').read_text(encoding='ascii', errors='replace')
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    for line in status.splitlines():
+        name, _, value = line.partition(':')
+        if name == 'State' and value.strip()[:1] in ('Z', 'X'):
+            return True
+        if name in ('SigPnd', 'ShdPnd'):
+            try:
+                if int(value.strip(), 16) & _SIGKILL_MASK:
+                    return True
+            except ValueError:
+                pass
+    return False
+
+
+def _flock_with_patience(fd: int, operation: int) -> dict[str, Any] | None:
+    """``flock`` without blocking for long: ``None`` once taken, else the holder's details."""
+    import fcntl
+
+    deadline = time.monotonic() + PROBE_RETRY_S
+    while True:
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            now = time.monotonic()
+            if now >= deadline:
+                holder = _read_holder(fd)
+                if not _holder_is_exiting(holder) or now >= deadline + EXITING_HOLDER_WAIT_S:
+                    return holder
+            time.sleep(0.01)
+
+
 class ExperimentLockedError(RuntimeError):
     """Another live process holds the experiment; the message names it."""
 
@@ -90,21 +139,14 @@ class ExperimentLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         # a client's probe holds a shared lock for microseconds: a few quick retries keep it
         # from refusing a manager, while a real holder is still reported within 0.2 s
-        deadline = time.monotonic() + PROBE_RETRY_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.01)
-                    continue
-                holder = _read_holder(fd)
-                os.close(fd)
-                raise ExperimentLockedError(describe_holder(self.experiment_id, holder), holder) from None
-            except BaseException:
-                os.close(fd)
-                raise
+        try:
+            holder = _flock_with_patience(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if holder is not None:
+            os.close(fd)
+            raise ExperimentLockedError(describe_holder(self.experiment_id, holder), holder)
         holder = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.time(), 'action': action}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode('utf-8'), 0)
@@ -136,10 +178,8 @@ def probe(experiment_root: Path, experiment_id: str) -> None:
     except OSError:
         return  # no lock file: no manager ever ran here, or the folder is not ours to read
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            raise ExperimentLockedError(describe_holder(experiment_id, holder), holder) from None
+        holder = _flock_with_patience(fd, fcntl.LOCK_SH)
     finally:
         os.close(fd)
+    if holder is not None:
+        raise ExperimentLockedError(describe_holder(experiment_id, holder), holder)
