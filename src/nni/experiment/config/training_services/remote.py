@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from typing import Any
 
 from ..base import ConfigBase
 from ..training_service import TrainingServiceConfig
@@ -29,6 +30,28 @@ from ..utils.public import PathLike
 __all__ = ['RemoteConfig', 'RemoteMachineConfig']
 
 _MACHINE = 'a remote machine config such as {host: 10.0.0.2, user: alice, sshKeyFile: ~/.ssh/id_rsa}'
+
+
+
+def check_ssh_login(login: Any, path: str, problems: Problems) -> None:
+    """Check an SSH login section (a remote machine, a Slurm login host): a key file that exists
+    when no password is set; a warning that a password is kept in plain text."""
+    key_path = join_path(path, 'sshKeyFile')
+    if login.password is None:
+        key = login.ssh_key_file
+        if is_path(key) and not problems.has(key_path) and not os.path.isfile(key):
+            problems.add(
+                key_path,
+                f'must be an existing private key file when no password is set (set password to log in with '
+                f'one), got {show(key)}',
+            )
+    elif isinstance(login.password, str) and not problems.has(join_path(path, 'password')):
+        warnings.warn(
+            f'The SSH password of {login.host} is kept in plain text in the experiment config and shown by the '
+            'web portal; an SSH key file (sshKeyFile) is safer.',
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class RemoteMachineConfig(ConfigBase):
@@ -108,22 +131,7 @@ class RemoteMachineConfig(ConfigBase):
             pass  # the string stays; validation says what is allowed
 
     def _validate_extra(self, path: str, problems: Problems) -> None:
-        key_path = join_path(path, 'sshKeyFile')
-        if self.password is None:
-            key = self.ssh_key_file
-            if is_path(key) and not problems.has(key_path) and not os.path.isfile(key):
-                problems.add(
-                    key_path,
-                    f'must be an existing private key file when no password is set (set password to log in with '
-                    f'one), got {show(key)}',
-                )
-        elif isinstance(self.password, str) and not problems.has(join_path(path, 'password')):
-            warnings.warn(
-                f'The SSH password of {self.host} is kept in plain text in the experiment config and shown by the '
-                'web portal; an SSH key file (sshKeyFile) is safer.',
-                UserWarning,
-                stacklevel=2,
-            )
+        check_ssh_login(self, path, problems)
 
 
 class RemoteConfig(TrainingServiceConfig):

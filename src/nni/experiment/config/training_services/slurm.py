@@ -6,8 +6,6 @@ Not one of NNI 3.0's platforms: an addition of this implementation (docs/slurm.m
 from __future__ import annotations
 
 import dataclasses
-import os
-import warnings
 from typing import Any
 
 from ..base import ConfigBase
@@ -30,6 +28,7 @@ from ..utils.internal import (
     show,
 )
 from ..utils.public import PathLike, parse_time
+from .remote import check_ssh_login
 
 __all__ = ['SlurmConfig', 'SlurmLoginHostConfig']
 
@@ -115,22 +114,7 @@ class SlurmLoginHostConfig(ConfigBase):
             self.ssh_key_file = None  # a password wins; the key file would only mislead
 
     def _validate_extra(self, path: str, problems: Problems) -> None:
-        key_path = join_path(path, 'sshKeyFile')
-        if self.password is None:
-            key = self.ssh_key_file
-            if is_path(key) and not problems.has(key_path) and not os.path.isfile(key):
-                problems.add(
-                    key_path,
-                    f'must be an existing private key file when no password is set (set password to log in with '
-                    f'one), got {show(key)}',
-                )
-        elif isinstance(self.password, str) and not problems.has(join_path(path, 'password')):
-            warnings.warn(
-                f'The SSH password of {self.host} is kept in plain text in the experiment config and shown by the '
-                'web portal; an SSH key file (sshKeyFile) is safer.',
-                UserWarning,
-                stacklevel=2,
-            )
+        check_ssh_login(self, path, problems)
 
 
 class SlurmConfig(TrainingServiceConfig):
