@@ -231,3 +231,24 @@ def test_pbt_import_returns_the_generation_reached(tmp_path: Any) -> None:
     assert tuner.import_data(gen1) == 1
     handed = tuner.generate_multiple_parameters([0, 1, 2], st_callback=lambda *a: None)
     assert sorted(p["save_checkpoint_dir"] for p in handed) == [os.path.join(str(tmp_path), str(i), "1") for i in (1, 2)]
+
+
+def test_a_resumed_member_whose_rerun_fails_does_not_stall_the_generation(tmp_path: Any) -> None:
+    tuner = _pbt(tmp_path, population_size=4)
+    gen0 = _generation(tuner, 0)
+    for pid, params in gen0.items():
+        tuner.receive_trial_result(pid, params, float(pid))
+    gen1 = _generation(tuner, 10)
+    finished = [{"parameter": p, "value": float(pid)} for pid, p in gen0.items()]
+    resumed = _pbt(tmp_path, population_size=4, seed=1)
+    resumed.import_data(finished)
+    resumed.recover_parameter_id([{"parameter_id": pid, "parameters": gen1[pid]} for pid in (10, 11)])
+    again = resumed.generate_multiple_parameters([20, 21], st_callback=lambda *a: None)
+    assert len(again) == 2 and resumed.epoch == 1
+    assert resumed.tracks_resumed_trials  # the dispatcher reports these ends to it
+    for pid, params in zip([20, 21], again, strict=True):
+        resumed.receive_trial_result(pid, params, 1.0)
+    resumed.import_data([{"parameter": gen1[10], "value": 2.0}])
+    assert resumed.epoch == 1  # member 1's re-run is still out
+    resumed.trial_end(11, False)  # ... and fails without a result
+    assert resumed.epoch == 2

@@ -204,24 +204,18 @@ def test_assessor_that_raises_marks_the_experiment_error_and_keeps_the_data(tmp_
         experiment.stop()
 
 
+HYPERBAND = '''\
+        tuner:
+          name: Hyperband
+          classArgs:
+            optimize_mode: maximize
+            R: 4
+            eta: 2
+        '''
 ADVISORS = {
-    'Hyperband': '''\
-        tuner:
-          name: Hyperband
-          classArgs:
-            optimize_mode: maximize
-            R: 4
-            eta: 2
-        ''',
-    'Hyperband-serial': '''\
-        tuner:
-          name: Hyperband
-          classArgs:
-            optimize_mode: maximize
-            R: 4
-            eta: 2
-            exec_mode: serial
-        ''',
+    'Hyperband': HYPERBAND,
+    # one more classArgs line, indented like the others once HYPERBAND's closing indent is prepended
+    'Hyperband-serial': HYPERBAND + '    exec_mode: serial\n',
     'BOHB': '''\
         tuner:
           name: BOHB
@@ -235,11 +229,15 @@ ADVISORS = {
 }
 
 
+def _budget_space(epoch_sleep: float) -> dict:
+    """A search space for the advisors: a random quality, a fixed time per epoch."""
+    return {'quality': {'_type': 'uniform', '_value': [0.1, 1.0]},
+            'epoch_sleep': {'_type': 'choice', '_value': [epoch_sleep]}}
+
+
 @pytest.mark.parametrize('name', list(ADVISORS))
 def test_advisor_brackets_show_in_trial_parameters(name, tmp_path, workdir):
-    space = {'quality': {'_type': 'uniform', '_value': [0.1, 1.0]}, 'epoch_sleep': {'_type': 'choice',
-                                                                                    '_value': [0.01]}}
-    config = _config_file(tmp_path, workdir, space, ADVISORS[name], concurrency=4, max_trials=12)
+    config = _config_file(tmp_path, workdir, _budget_space(epoch_sleep=0.01), ADVISORS[name], concurrency=4, max_trials=12)
     experiment = _run(config)
     try:
         assert experiment.get_status() == 'DONE'
@@ -272,9 +270,7 @@ def test_advisor_experiment_resumes_without_crashing(tmp_path, workdir):
     from nni.experiment import Experiment
     from nni.experiment.config import ExperimentConfig
 
-    space = {'quality': {'_type': 'uniform', '_value': [0.1, 1.0]}, 'epoch_sleep': {'_type': 'choice',
-                                                                                    '_value': [0.3]}}
-    config = _config_file(tmp_path, workdir, space, ADVISORS['Hyperband'], concurrency=2, max_trials=6)
+    config = _config_file(tmp_path, workdir, _budget_space(epoch_sleep=0.3), ADVISORS['Hyperband'], concurrency=2, max_trials=6)
     experiment = Experiment(ExperimentConfig.load(config))
     experiment.start(free_port())
     try:

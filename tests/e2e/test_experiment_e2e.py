@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixture_helpers import assert_metrics_came_through_files
+
 from .conftest import free_port, processes_with_tag, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -240,10 +242,7 @@ def test_metrics_reach_the_store_through_the_fallback_file(make_experiment):
     experiment.config.trial_command = (
         f'NNI_TRIAL_COMMAND_CHANNEL=http://127.0.0.1:9/env/local-env/x {experiment.config.trial_command}')
     assert experiment.run(free_port()) is True
-    trials = experiment.list_trial_jobs()
-    assert {trial.status for trial in trials} == {'SUCCEEDED'}
-    for trial in trials:
-        assert (Path(trial.logPath) / '.nni' / 'metrics').is_file()
+    assert_metrics_came_through_files(experiment)
     results = experiment.export_data()
     assert len(results) == 2 and all(r.value == _metric(r.parameter) for r in results)
     metrics = experiment.get_job_metrics()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import sqlite3
 import sys
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixture_helpers import isolated_nni_home, live_processes
 from tests.polling import free_port, wait_for  # noqa: F401 - re-exported to the tests
 
 TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
@@ -20,19 +22,8 @@ TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
 
 @pytest.fixture(autouse=True)
 def nni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / 'nni-home'
-    home.mkdir()
-    monkeypatch.setenv('NNI_HOME_DIR', str(home))
     # trials must outlive every kill-to-resume gap of the campaigns, even on a loaded machine
-    monkeypatch.setenv('NNI_TRIAL_ORPHAN_GRACE', '120')
-    return home
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    path = tmp_path / 'experiments'
-    path.mkdir()
-    return path
+    return isolated_nni_home(tmp_path, monkeypatch, NNI_TRIAL_ORPHAN_GRACE='120')
 
 
 @pytest.fixture
@@ -62,21 +53,7 @@ def make_config(workdir: Path, *, trials: int, concurrency: int, command: str | 
 def processes_of_experiment(experiment_id: str) -> list[int]:
     """Live processes whose environment carries ``NNI_EXP_ID=<experiment_id>`` (trials and what they left)."""
     needle = f'NNI_EXP_ID={experiment_id}'.encode()
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat', 'rb') as handle:
-                if handle.read().rsplit(b')', 1)[1].split()[0] == b'Z':
-                    continue
-            with open(f'/proc/{entry}/environ', 'rb') as handle:
-                environ = handle.read().split(b'\0')
-        except OSError:
-            continue
-        if needle in environ:
-            found.append(int(entry))
-    return found
+    return [pid for pid, environ in live_processes('environ') if needle in environ.split(b'\0')]
 
 
 def open_store(workdir: Path, experiment_id: str) -> sqlite3.Connection:
@@ -85,8 +62,6 @@ def open_store(workdir: Path, experiment_id: str) -> sqlite3.Connection:
 
 def kill_tree_of_experiment(experiment_id: str) -> None:
     """Test cleanup: SIGKILL whatever still carries the experiment id (and its supervisor)."""
-    import signal
-
     for pid in processes_of_experiment(experiment_id):
         try:
             os.kill(pid, signal.SIGKILL)
@@ -100,3 +75,41 @@ def cleanup_experiments() -> Iterator[list[str]]:
     yield ids
     for experiment_id in ids:
         kill_tree_of_experiment(experiment_id)
+
+
+def start_detached(config: Any, experiment_id: str | None = None) -> Any:
+    """Start a new experiment's manager detached from this process (so that a test can SIGKILL it)."""
+    from nni.experiment import Experiment, RunMode
+
+    experiment = Experiment(config, id=experiment_id) if experiment_id else Experiment(config)
+    experiment.start(free_port(), run_mode=RunMode.Detach)
+    return experiment
+
+
+def resume_detached(experiment_id: str) -> Any:
+    """Resume a stopped (or killed) experiment with a new detached manager."""
+    from nni.experiment import Experiment, RunMode
+
+    experiment = Experiment(None, id=experiment_id)
+    experiment.load_checkpoint()
+    experiment._action = 'resume'
+    experiment.start(free_port(), run_mode=RunMode.Detach)
+    return experiment
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie)."""
+    try:
+        with open(f'/proc/{pid}/stat', 'rb') as handle:
+            return handle.read().rsplit(b')', 1)[1].split()[0] != b'Z'
+    except OSError:
+        return False
+
+
+def sigkill_manager(experiment: Any) -> None:
+    """SIGKILL the experiment's manager and wait until it is gone; the experiment object forgets it."""
+    pid = experiment._proc.pid
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not process_alive(pid), timeout=10)
+    experiment._proc = None
+    experiment.port = None

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixture_helpers import shared_nni_home
+
 from .edge_support import (
     Flood,
     ManagerProcess,
@@ -50,15 +52,9 @@ RSS_GROWTH_BOUND_MB = 40
 
 @pytest.fixture(scope='module')
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp('bad-clients-home')
-    old = os.environ.get('NNI_HOME_DIR')
-    os.environ['NNI_HOME_DIR'] = str(home)
-    print(f'\nbad-client campaign seed: {SEED} (replay with NNI_FAULT_SEED={SEED})')
-    yield home
-    if old is None:
-        os.environ.pop('NNI_HOME_DIR', None)
-    else:
-        os.environ['NNI_HOME_DIR'] = old
+    with shared_nni_home(tmp_path_factory, 'bad-clients-home') as home:
+        print(f'\nbad-client campaign seed: {SEED} (replay with NNI_FAULT_SEED={SEED})')
+        yield home
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,16 @@ import pytest
 
 from nni.experiment import rest
 
-from .conftest import TRIAL_CODE, make_config, open_store, processes_of_experiment, wait_for
-from .test_reattach import _resume, _sigkill_manager, _start
+from .conftest import (
+    TRIAL_CODE,
+    make_config,
+    open_store,
+    processes_of_experiment,
+    resume_detached,
+    sigkill_manager,
+    start_detached,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.fault]
 
@@ -20,15 +28,15 @@ def test_a_customized_trial_survives_a_manager_sigkill_and_its_sequence_id_is_no
         workdir, monkeypatch, cleanup_experiments):
     monkeypatch.setenv('FAULT_STEPS', '2')
     monkeypatch.setenv('FAULT_STEP_S', '2')
-    experiment = _start(make_config(workdir, trials=3, concurrency=1))
+    experiment = start_detached(make_config(workdir, trials=3, concurrency=1))
     cleanup_experiments.append(experiment.id)
     # the one slot is busy: the customized trial waits in the queue when the manager dies
     wait_for(lambda: [t for t in experiment.list_trial_jobs() if t.status == 'RUNNING'], timeout=30)
     answer = rest.post(experiment.port, '/trial-jobs', {'x': 777}, token=_token(workdir, experiment.id))
     first_sequence = answer['sequenceId']
-    _sigkill_manager(experiment)
+    sigkill_manager(experiment)
     monkeypatch.setenv('FAULT_STEP_S', '0.01')
-    resumed = _resume(experiment.id)
+    resumed = resume_detached(experiment.id)
     try:
         second = rest.post(resumed.port, '/trial-jobs', {'x': 778}, token=_token(workdir, experiment.id))
         assert second['sequenceId'] > first_sequence
@@ -54,7 +62,7 @@ def test_launch_errors_pause_scheduling_and_show_the_cause(workdir, tmp_path, mo
     config = make_config(workdir, trials=3, concurrency=1, command=f'{sys.executable} fault_trial.py')
     config.trial_code_directory = code
     config.tuner.code_directory = TRIAL_CODE
-    experiment = _start(config)
+    experiment = start_detached(config)
     cleanup_experiments.append(experiment.id)
     try:
         # the first trial has read its script (it journals its first metric) before its folder goes

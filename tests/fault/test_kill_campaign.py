@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TRIAL_CODE, free_port, make_config, open_store, processes_of_experiment, wait_for
+from .conftest import (
+    TRIAL_CODE,
+    make_config,
+    open_store,
+    process_alive,
+    processes_of_experiment,
+    resume_detached,
+    start_detached,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.fault]
 
@@ -24,29 +33,14 @@ KILL_PHASE_LIMIT_S = 120.0
 
 
 def _start_manager(experiment_id: str | None, config):
-    from nni.experiment import Experiment, RunMode
-
-    if experiment_id is None:
-        experiment = Experiment(config)
-    else:
-        experiment = Experiment(None, id=experiment_id)
-        experiment.load_checkpoint()
-        experiment._action = 'resume'
-    experiment.start(free_port(), run_mode=RunMode.Detach)
-    return experiment
+    return start_detached(config) if experiment_id is None else resume_detached(experiment_id)
 
 
 def _sigkill(experiment) -> None:
     pid = experiment._proc.pid
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with open(f'/proc/{pid}/stat', 'rb') as handle:
-                if handle.read().rsplit(b')', 1)[1].split()[0] == b'Z':
-                    break
-        except OSError:
-            break
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.01)
     if experiment._proc is not None and hasattr(experiment._proc, 'wait'):
         experiment._proc.wait(timeout=5)

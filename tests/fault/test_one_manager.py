@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from nni.common.experiment_lock import LOCK_EXIT_CODE, ExperimentLock, ExperimentLockedError, probe
+from tests.fixture_helpers import live_processes
 
 from .conftest import free_port, make_config, processes_of_experiment, wait_for
 
@@ -87,22 +87,8 @@ def test_two_concurrent_resumes_exactly_one_wins(workdir, tmp_path, cleanup_expe
 
 
 def _managers_of(experiment_id: str) -> list[int]:
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/cmdline', 'rb') as handle:
-                argv = handle.read().split(b'\0')
-            with open(f'/proc/{entry}/stat', 'rb') as handle:
-                if handle.read().rsplit(b')', 1)[1].split()[0] == b'Z':
-                    continue
-        except OSError:
-            continue
-        if b'nni.manager' in argv and experiment_id.encode() in argv:
-            found.append(int(entry))
-    time.sleep(0)
-    return found
+    argvs = ((pid, cmdline.split(b'\0')) for pid, cmdline in live_processes('cmdline'))
+    return [pid for pid, argv in argvs if b'nni.manager' in argv and experiment_id.encode() in argv]
 
 
 def test_a_dying_or_dead_holder_is_recognised_as_exiting():

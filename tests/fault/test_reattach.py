@@ -3,51 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import TRIAL_CODE, free_port, make_config, open_store, processes_of_experiment, wait_for
+from .conftest import (
+    TRIAL_CODE,
+    make_config,
+    open_store,
+    process_alive,
+    processes_of_experiment,
+    resume_detached,
+    sigkill_manager,
+    start_detached,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.fault]
 
 
-def _start(config, experiment_id=None):
-    from nni.experiment import Experiment, RunMode
-
-    experiment = Experiment(config, id=experiment_id) if experiment_id else Experiment(config)
-    experiment.start(free_port(), run_mode=RunMode.Detach)
-    return experiment
-
-
-def _resume(experiment_id: str):
-    from nni.experiment import Experiment, RunMode
-
-    experiment = Experiment(None, id=experiment_id)
-    experiment.load_checkpoint()
-    experiment._action = 'resume'
-    experiment.start(free_port(), run_mode=RunMode.Detach)
-    return experiment
-
-
-def _sigkill_manager(experiment) -> None:
-    pid = experiment._proc.pid
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not _alive(pid), timeout=10)
-    experiment._proc = None
-    experiment.port = None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f'/proc/{pid}/stat', 'rb') as handle:
-            return handle.read().rsplit(b')', 1)[1].split()[0] != b'Z'
-    except OSError:
-        return False
+def _the_succeeded_trial(resumed):
+    """Wait for the resumed one-trial experiment to finish; its trial, which must have succeeded."""
+    wait_for(lambda: resumed.get_status() == 'DONE', timeout=60)
+    [trial] = resumed.list_trial_jobs()
+    assert trial.status == 'SUCCEEDED'
+    return trial
 
 
 def _journals(trial_dir: Path) -> dict[str, list[tuple[str, int, int]]]:
@@ -67,7 +49,7 @@ def test_a_trial_started_before_a_manager_sigkill_finishes_once_after_resume(wor
     monkeypatch.setenv('FAULT_STEPS', '12')
     monkeypatch.setenv('FAULT_STEP_S', '0.25')
     config = make_config(workdir, trials=1, concurrency=1)
-    experiment = _start(config)
+    experiment = start_detached(config)
     cleanup_experiments.append(experiment.id)
     trial_dir = workdir / experiment.id / 'environments' / 'local-env' / 'trials'
 
@@ -75,14 +57,12 @@ def test_a_trial_started_before_a_manager_sigkill_finishes_once_after_resume(wor
         return sum(len(entries) for folder in trial_dir.glob('*') for entries in _journals(folder).values())
 
     wait_for(lambda: journaled() >= 3, timeout=30)
-    _sigkill_manager(experiment)
+    sigkill_manager(experiment)
     time.sleep(1.0)  # the trial goes on reporting while no manager listens
     assert processes_of_experiment(experiment.id), 'the trial must outlive its manager'
-    resumed = _resume(experiment.id)
+    resumed = resume_detached(experiment.id)
     try:
-        wait_for(lambda: resumed.get_status() == 'DONE', timeout=60)
-        [trial] = resumed.list_trial_jobs()
-        assert trial.status == 'SUCCEEDED'
+        trial = _the_succeeded_trial(resumed)
         folder = trial_dir / trial.trialJobId
         journals = _journals(folder)
         assert len(journals) == 1, f'the trial ran more than once: {sorted(journals)}'
@@ -116,7 +96,7 @@ def _wait_for_family(experiment_id: str) -> None:
 
 
 def test_a_daemonized_grandchild_is_gone_after_kill(workdir, monkeypatch, cleanup_experiments):
-    experiment = _start(_daemon_config(workdir, monkeypatch))
+    experiment = start_detached(_daemon_config(workdir, monkeypatch))
     cleanup_experiments.append(experiment.id)
     try:
         _wait_for_family(experiment.id)
@@ -133,7 +113,7 @@ def test_a_daemonized_grandchild_is_gone_after_kill(workdir, monkeypatch, cleanu
 def test_a_compound_command_and_its_daemon_are_gone_after_stop(workdir, monkeypatch, cleanup_experiments):
     command = f'cd {TRIAL_CODE} && {sys.executable} fault_trial.py | tee -a tee.log > /dev/null'
     monkeypatch.chdir(workdir)
-    experiment = _start(_daemon_config(workdir, monkeypatch, command))
+    experiment = start_detached(_daemon_config(workdir, monkeypatch, command))
     cleanup_experiments.append(experiment.id)
     _wait_for_family(experiment.id)
     experiment.stop()
@@ -143,22 +123,20 @@ def test_a_compound_command_and_its_daemon_are_gone_after_stop(workdir, monkeypa
 def test_trials_of_a_dead_manager_stop_after_the_grace_period(workdir, monkeypatch, cleanup_experiments):
     monkeypatch.setenv('NNI_TRIAL_ORPHAN_GRACE', '1')
     command = f'cd {TRIAL_CODE} && {sys.executable} fault_trial.py | tee -a tee.log > /dev/null'
-    experiment = _start(_daemon_config(workdir, monkeypatch, command))
+    experiment = start_detached(_daemon_config(workdir, monkeypatch, command))
     cleanup_experiments.append(experiment.id)
     _wait_for_family(experiment.id)
     supervisor = json.loads((workdir / experiment.id / 'db' / 'supervisor.json').read_text())['pid']
-    _sigkill_manager(experiment)
+    sigkill_manager(experiment)
     wait_for(lambda: not processes_of_experiment(experiment.id), timeout=20)
-    wait_for(lambda: not _alive(supervisor), timeout=10)
+    wait_for(lambda: not process_alive(supervisor), timeout=10)
     # a resume runs the interrupted trial again, as a new attempt whose files do not overwrite the old ones
     monkeypatch.setenv('FAULT_STEPS', '2')
     monkeypatch.setenv('FAULT_DAEMON', '0')
     monkeypatch.setenv('FAULT_CHILD', '0')
-    resumed = _resume(experiment.id)
+    resumed = resume_detached(experiment.id)
     try:
-        wait_for(lambda: resumed.get_status() == 'DONE', timeout=60)
-        [trial] = resumed.list_trial_jobs()
-        assert trial.status == 'SUCCEEDED'
+        trial = _the_succeeded_trial(resumed)
         folder = workdir / experiment.id / 'environments' / 'local-env' / 'trials' / trial.trialJobId
         assert (folder / 'trial.stderr.attempt-0').exists() and (folder / 'trial.stderr').exists()
         with open_store(workdir, experiment.id) as db:
@@ -177,7 +155,7 @@ def test_trials_of_a_dead_manager_stop_after_the_grace_period(workdir, monkeypat
 def test_a_trial_stopped_with_the_experiment_runs_again_as_a_new_attempt(workdir, monkeypatch, cleanup_experiments):
     monkeypatch.setenv('FAULT_STEPS', '100')
     monkeypatch.setenv('FAULT_STEP_S', '0.1')
-    experiment = _start(make_config(workdir, trials=1, concurrency=1))
+    experiment = start_detached(make_config(workdir, trials=1, concurrency=1))
     cleanup_experiments.append(experiment.id)
     trials_root = workdir / experiment.id / 'environments' / 'local-env' / 'trials'
     wait_for(lambda: any(len(entries) >= 2 for folder in trials_root.glob('*')
@@ -185,11 +163,9 @@ def test_a_trial_stopped_with_the_experiment_runs_again_as_a_new_attempt(workdir
     experiment.stop()
     wait_for(lambda: not processes_of_experiment(experiment.id), timeout=15)
     monkeypatch.setenv('FAULT_STEPS', '1')
-    resumed = _resume(experiment.id)
+    resumed = resume_detached(experiment.id)
     try:
-        wait_for(lambda: resumed.get_status() == 'DONE', timeout=60)
-        [trial] = resumed.list_trial_jobs()
-        assert trial.status == 'SUCCEEDED'
+        trial = _the_succeeded_trial(resumed)
         folder = trials_root / trial.trialJobId
         assert (folder / 'trial.stdout.attempt-0').exists()
         with open_store(workdir, experiment.id) as db:

@@ -22,10 +22,11 @@ from typing import Any
 
 import pytest
 
+from tests.fixture_helpers import fill_config, isolated_nni_home, stop_experiments
 from tests.polling import free_port, wait_for
+from tests.service_scripts import SSHD_SCRIPT, start_test_sshd
 
 ROOT = Path(__file__).resolve().parents[2]
-SSHD_SCRIPT = ROOT / 'scripts' / 'test-sshd.sh'
 SRC = ROOT / 'src'
 #: a world-readable copy of this checkout's ``nni`` package (the checkout may sit in a folder that
 #: machine B's user cannot read), made once per test run by :func:`shared_tmp`
@@ -64,10 +65,7 @@ class SshServer:
         self.info: dict[str, str] = {}
 
     def start(self) -> dict[str, str]:
-        env = dict(os.environ, SSH_LISTEN=self.host, **self.env)
-        output = subprocess.run(['bash', str(SSHD_SCRIPT), 'start', str(self.directory), str(self.port)],
-                                env=env, check=True, capture_output=True, text=True, timeout=120).stdout
-        self.info = dict(line.split('=', 1) for line in output.splitlines() if '=' in line)
+        self.info = start_test_sshd(self.directory, self.port, self.host, **self.env)
         return self.info
 
     def cut_off(self) -> None:
@@ -151,11 +149,7 @@ def machine_b_config(machines: dict[str, SshServer]) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def nni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / 'nni-home'
-    home.mkdir()
-    monkeypatch.setenv('NNI_HOME_DIR', str(home))
-    monkeypatch.setenv('NNI_REMOTE_POLL_INTERVAL', '0.2')
-    return home
+    return isolated_nni_home(tmp_path, monkeypatch, NNI_REMOTE_POLL_INTERVAL='0.2')
 
 
 @pytest.fixture
@@ -181,31 +175,22 @@ def make_remote_experiment(tmp_path: Path, trial_code: Path, trial_pythonpath: s
         import warnings
 
         experiment = Experiment('remote')
-        config = experiment.config
-        config.experiment_working_directory = str(tmp_path / 'experiments')
-        config.search_space = {'x': {'_type': 'randint', '_value': [0, 100]}}
-        config.trial_command = f'PYTHONPATH={trial_pythonpath} python3 trial.py'
-        config.trial_code_directory = trial_code
-        config.trial_concurrency = 4
-        config.max_trial_number = 8
-        config.tuner.name = 'Random'
         service = RemoteConfig()
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # the plain-text password warning
             for machine in machine_configs:
                 service.machine_list.append(RemoteMachineConfig(**machine))
-        config.training_service = service
-        for key, value in fields.items():
-            setattr(config, key, value)
+        experiment.config.training_service = service
+        fill_config(experiment.config, workdir=tmp_path / 'experiments',
+                    search_space={'x': {'_type': 'randint', '_value': [0, 100]}},
+                    trial_command=f'PYTHONPATH={trial_pythonpath} python3 trial.py', code_directory=trial_code,
+                    concurrency=4, max_trials=8, fields=fields)
         created.append(experiment)
         return experiment
 
     yield make
+    stop_experiments(created)
     for experiment in created:
-        try:
-            experiment.stop()
-        except Exception:  # noqa: BLE001 - best effort cleanup
-            pass
         remove_remote_folders(experiment.id)
 
 

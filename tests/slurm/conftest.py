@@ -21,7 +21,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixture_helpers import environ_set, fill_config, set_fields, shared_nni_home, stop_experiments
 from tests.polling import free_port, wait_for  # noqa: F401 - re-exported to the tests
+from tests.service_scripts import SSHD_SCRIPT, script_values, start_test_sshd
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / 'scripts' / 'test-slurm.sh'
@@ -97,16 +99,12 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClu
                              timeout=300)
     if started.returncode != 0:
         pytest.fail(f'scripts/test-slurm.sh could not start Slurm:\n{started.stdout}\n{started.stderr}')
-    values = dict(line.split('=', 1) for line in started.stdout.splitlines() if '=' in line)
-    saved = os.environ.get('SLURM_CONF')
-    os.environ['SLURM_CONF'] = values['SLURM_CONF']  # the manager processes inherit it
+    values = script_values(started.stdout)
     try:
-        yield SlurmCluster(values['SLURM_CONF'], values['SLURM_PARTITION'], folder, _node_gpus(values['SLURM_CONF']))
+        with environ_set('SLURM_CONF', values['SLURM_CONF']):  # the manager processes inherit it
+            yield SlurmCluster(values['SLURM_CONF'], values['SLURM_PARTITION'], folder,
+                               _node_gpus(values['SLURM_CONF']))
     finally:
-        if saved is None:
-            os.environ.pop('SLURM_CONF', None)
-        else:
-            os.environ['SLURM_CONF'] = saved
         subprocess.run(['bash', str(SCRIPT), 'stop', str(folder)], env=env, capture_output=True, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -114,14 +112,8 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClu
 @pytest.fixture(scope='session')
 def slurm_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One NNI_HOME_DIR for every Slurm test (some experiments span several tests)."""
-    home = tmp_path_factory.mktemp('nni-home')
-    saved = os.environ.get('NNI_HOME_DIR')
-    os.environ['NNI_HOME_DIR'] = str(home)
-    yield home
-    if saved is None:
-        os.environ.pop('NNI_HOME_DIR', None)
-    else:
-        os.environ['NNI_HOME_DIR'] = saved
+    with shared_nni_home(tmp_path_factory) as home:
+        yield home
 
 
 @pytest.fixture(scope='module')
@@ -136,31 +128,17 @@ def slurm_experiments(slurm_cluster: SlurmCluster, slurm_home: Path,
     def make(search_space: dict | None = None, service: dict | None = None, **fields: Any) -> Any:
         experiment = Experiment('slurm')
         config = experiment.config
-        config.experiment_working_directory = str(workdir)
-        config.search_space = search_space or {'x': {'_type': 'randint', '_value': [0, 100]}}
-        config.trial_command = f'{sys.executable} trial.py'
-        config.trial_code_directory = TRIAL_CODE
-        config.trial_concurrency = 2
-        config.max_trial_number = 2
-        config.tuner.name = 'Random'
         config.training_service.partition = slurm_cluster.partition
         config.training_service.poll_interval = 1
-        for key, value in (service or {}).items():
-            setattr(config.training_service, key, value)
-        for key, value in fields.items():
-            setattr(config, key, value)
+        set_fields(config.training_service, service or {})
+        fill_config(config, workdir=workdir, search_space=search_space or {'x': {'_type': 'randint', '_value': [0, 100]}},
+                    trial_command=f'{sys.executable} trial.py', code_directory=TRIAL_CODE, concurrency=2,
+                    max_trials=2, fields=fields)
         created.append(experiment)
         return experiment
 
     yield make
-    for experiment in created:
-        try:
-            experiment.stop()
-        except Exception:  # noqa: BLE001 - best effort cleanup
-            pass
-
-
-SSHD_SCRIPT = ROOT / 'scripts' / 'test-sshd.sh'
+    stop_experiments(created)
 
 
 @pytest.fixture(scope='session')
@@ -174,9 +152,7 @@ def slurm_login_host(slurm_cluster: SlurmCluster) -> Iterator[dict[str, Any]]:
         pytest.skip('the login host tests start an sshd, which needs root here')
     folder = Path(tempfile.mkdtemp(prefix='nni-test-login-'))
     port = free_port()
-    out = subprocess.run(['bash', str(SSHD_SCRIPT), 'start', str(folder), str(port)], check=True, capture_output=True,
-                         text=True, timeout=120, env=dict(os.environ, SSH_LISTEN='127.0.0.1')).stdout
-    info = dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+    info = start_test_sshd(folder, port, '127.0.0.1')
     # a real login host has /etc/slurm/slurm.conf; this one gets the test cluster's config through
     # the environment of its sessions (sshd takes only its first SetEnv line: extend that one)
     config = folder / 'sshd_config'

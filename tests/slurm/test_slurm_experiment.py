@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixture_helpers import assert_metrics_came_through_files
+
 from .conftest import free_port, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.slurm]
@@ -64,10 +66,7 @@ def test_experiment_runs_to_done_on_slurm(slurm_experiments) -> None:
 def test_metrics_through_the_shared_folder_when_the_manager_is_unreachable(slurm_experiments) -> None:
     experiment = slurm_experiments(service={'metrics_channel': 'file'}, trial_concurrency=2, max_trial_number=2)
     assert experiment.run(free_port()) is True
-    trials = experiment.list_trial_jobs()
-    assert {trial.status for trial in trials} == {'SUCCEEDED'}
-    for trial in trials:
-        assert (Path(trial.logPath) / '.nni' / 'metrics').is_file()
+    assert_metrics_came_through_files(experiment)
     results = experiment.export_data()
     assert len(results) == 2 and all(result.value == result.parameter['x'] * 10 for result in results)
 

@@ -51,6 +51,16 @@ def _spec(root: Path, trial_id: str, command: str, attempt: int = 0) -> TrialSpe
                      parameter_record='{"parameter_id": 0}', env={'NNI_PLATFORM': 'slurm'}, attempt=attempt)
 
 
+async def _submit_then_die(root: Path, cluster: Any, commands: dict[str, str]) -> dict[str, dict]:
+    """A manager that submits ``{trial id: command}`` and dies before its jobs end; the trials' handles."""
+    service, _ = _service(root, cluster)
+    await service.start()
+    for trial_id, command in commands.items():
+        await service.submit(_spec(root, trial_id, command))
+    service._poll_task.cancel()  # the manager dies: nothing watches the jobs any more
+    return {trial_id: service.trial_handle(trial_id) for trial_id in commands}
+
+
 async def _until(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
@@ -137,13 +147,7 @@ def test_a_new_service_reattaches_to_running_and_ended_jobs(slurm_cluster, tmp_p
     root = _root(tmp_path, 'exp-reattach')
 
     async def first_manager() -> dict[str, dict]:
-        service, _ = _service(root, slurm_cluster)
-        await service.start()
-        await service.submit(_spec(root, 'quick', 'exit 4'))
-        await service.submit(_spec(root, 'slow', 'sleep 4; echo done; exit 5'))
-        handles = {trial: service.trial_handle(trial) for trial in ('quick', 'slow')}
-        service._poll_task.cancel()  # the manager dies: nothing watches the jobs any more
-        return handles
+        return await _submit_then_die(root, slurm_cluster, {'quick': 'exit 4', 'slow': 'sleep 4; echo done; exit 5'})
 
     async def second_manager(handles: dict[str, dict]) -> tuple[TrialExit | None, TrialExit | None, list[TrialExit]]:
         await _until(lambda: (root / 'trials' / 'quick' / '.nni' / 'exitcode').exists())
@@ -167,11 +171,8 @@ def test_a_job_no_handle_names_is_cancelled_before_its_trial_runs_again(slurm_cl
     root = _root(tmp_path, 'exp-orphan')
 
     async def scenario() -> tuple[str, str]:
-        first, _ = _service(root, slurm_cluster)
-        await first.start()
-        await first.submit(_spec(root, 'twice', 'sleep 60'))
-        old_job = first.trial_handle('twice')['job_id']
-        first._poll_task.cancel()  # died before the handle reached the store
+        # the first manager died before the handle reached the store
+        old_job = (await _submit_then_die(root, slurm_cluster, {'twice': 'sleep 60'}))['twice']['job_id']
         second, exits = _service(root, slurm_cluster)
         await second.start()
         await second.submit(_spec(root, 'twice', 'exit 0', attempt=1))

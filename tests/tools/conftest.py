@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.fixture_helpers import isolated_nni_home
 from tests.polling import free_port, wait_for  # noqa: F401 - re-exported to the tests
 
 TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
@@ -30,22 +31,13 @@ VENV_BIN = Path(sys.executable).parent
 
 @pytest.fixture(autouse=True)
 def nni_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / 'nni-home'
-    home.mkdir()
-    monkeypatch.setenv('NNI_HOME_DIR', str(home))
+    home = isolated_nni_home(tmp_path, monkeypatch)
     monkeypatch.setenv('NNI_CONFIG_DIR', str(tmp_path / 'nni-config'))
     # trial commands say "python3": make it the interpreter running the tests
     monkeypatch.setenv('PATH', f'{VENV_BIN}{os.pathsep}{os.environ.get("PATH", "")}')
     for name in ('FORCE_COLOR', 'NO_COLOR', 'NNI_PROGRESS'):
         monkeypatch.delenv(name, raising=False)
     return home
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    path = tmp_path / 'experiments'
-    path.mkdir()
-    return path
 
 
 @dataclass

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fixture_helpers import fill_config, shared_nni_home, stop_experiments
 
 from .support import ManagerProcess, chromium_path, create_synthetic_experiment
 
@@ -18,14 +19,8 @@ TRIAL_CODE = Path(__file__).resolve().parent / 'trial_code'
 @pytest.fixture(scope='module')
 def portal_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private ``$NNI_HOME_DIR`` for a whole module, so module-scoped managers share a manifest."""
-    home = tmp_path_factory.mktemp('nni-home')
-    old = os.environ.get('NNI_HOME_DIR')
-    os.environ['NNI_HOME_DIR'] = str(home)
-    yield home
-    if old is None:
-        os.environ.pop('NNI_HOME_DIR', None)
-    else:
-        os.environ['NNI_HOME_DIR'] = old
+    with shared_nni_home(tmp_path_factory) as home:
+        yield home
 
 
 @pytest.fixture(scope='module')
@@ -107,27 +102,17 @@ def live_experiment(portal_home: Path, tmp_path: Path) -> Iterator[Callable[...,
 
     def start(**fields: Any) -> Any:
         experiment = Experiment('local')
-        config = experiment.config
-        config.experiment_name = 'portal-live'
-        config.experiment_working_directory = str(tmp_path / 'live')
-        config.search_space = {
+        experiment.config.experiment_name = 'portal-live'
+        space = {
             'x': {'_type': 'uniform', '_value': [0, 1]},
             'optimizer': {'_type': 'choice', '_value': ['sgd', 'adam']},
         }
-        config.trial_command = f'{sys.executable} slow_trial.py'
-        config.trial_code_directory = TRIAL_CODE
-        config.trial_concurrency = 1
-        config.max_trial_number = 30
-        config.tuner.name = 'Random'
-        for key, value in fields.items():
-            setattr(config, key, value)
+        fill_config(experiment.config, workdir=tmp_path / 'live', search_space=space,
+                    trial_command=f'{sys.executable} slow_trial.py', code_directory=TRIAL_CODE, concurrency=1,
+                    max_trials=30, fields=fields)
         experiment.start(free_port())
         started.append(experiment)
         return experiment
 
     yield start
-    for experiment in started:
-        try:
-            experiment.stop()
-        except Exception:  # noqa: BLE001 - best-effort cleanup; the test already reported
-            pass
+    stop_experiments(started)

@@ -522,7 +522,7 @@ class Engine:
             self.dispatcher = ExternalDispatcher(self.critical_error)
         else:
             self.dispatcher = Dispatcher(tuner_config, self.params.get('assessor'), self._from_dispatcher_thread,
-                                         first_parameter_id, include_intermediate)
+                                         first_parameter_id, include_intermediate, on_idle=self._wake_from_thread)
         self._set_status('RUNNING')
         self.dispatcher.command('IN', json.dumps(self.params.get('searchSpace') or {}))
         if mode == 'resume':
@@ -574,6 +574,14 @@ class Engine:
                           f'(available: local)')
 
     # ------------------------------------------------------------------ dispatcher answers
+
+    def _wake_from_thread(self) -> None:
+        if self._loop is None or not self._tuner_exhausted:
+            return  # only an exhausted search waits for the dispatcher to be idle
+        try:
+            self._loop.call_soon_threadsafe(self.wake)
+        except RuntimeError:
+            pass  # the loop is closed: the manager is exiting
 
     def _from_dispatcher_thread(self, code: str, content: str) -> None:
         assert self._loop is not None
@@ -646,7 +654,10 @@ class Engine:
             self._set_status('NO_MORE_TRIAL' if self._running else 'DONE')
             return
         exhausted_and_idle = (self._tuner_exhausted and not self._running and not self._waiting
-                              and not self._pending_requests)
+                              and not self._pending_requests
+                              # a tuner still handling a trial's end may yet send new trials (PBT's
+                              # next generation): DONE only once it has answered everything
+                              and not getattr(self.dispatcher, 'busy', False))
         if exhausted_and_idle:
             # NNI waits here forever; an exhausted search with nothing left to run is done
             self._set_status('DONE')

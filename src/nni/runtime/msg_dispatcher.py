@@ -65,17 +65,25 @@ class Dispatcher:
     include_intermediate_results
         NNI's ``deprecated.includeIntermediateResults``: when the assessor stops a trial, its
         last intermediate result is given to the tuner as the final one.
+    on_idle
+        Called from the worker thread each time it has handled every queued command (the
+        engine re-checks whether an exhausted experiment is done).
     """
 
     def __init__(self, tuner_config: dict[str, Any] | None, assessor_config: dict[str, Any] | None,
                  send: SendCallback, first_parameter_id: int = 0,
-                 include_intermediate_results: bool = False, tuner: Any = None, assessor: Any = None) -> None:
+                 include_intermediate_results: bool = False, tuner: Any = None, assessor: Any = None,
+                 on_idle: Callable[[], None] | None = None) -> None:
         self._tuner_config = tuner_config
+        self._on_idle = on_idle
         self._assessor_config = assessor_config
         self._send = send
         self._next_id = first_parameter_id
         self._include_intermediate = include_intermediate_results
         self._commands: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        # commands queued and not yet handled: while there are any, an answer may still come
+        self._unhandled = 0
+        self._unhandled_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=DISPATCHER_THREAD_NAME, daemon=True)
         # algorithm objects given directly (the legacy ``Experiment(tuner, 'local')`` form)
         self.tuner: Any = tuner
@@ -100,7 +108,14 @@ class Dispatcher:
 
     def command(self, code: str, content: str = '') -> None:
         """Queue one command for the algorithms."""
+        with self._unhandled_lock:
+            self._unhandled += 1
         self._commands.put((code, content))
+
+    @property
+    def busy(self) -> bool:
+        """Whether commands are still queued or being handled (an answer, even a new trial, may come)."""
+        return self._unhandled > 0 and self._thread.is_alive() and not self.failed
 
     def stop(self, timeout: float = 30.0) -> None:
         """Send ``TE`` and wait for the worker to finish the command in hand."""
@@ -130,6 +145,12 @@ class Dispatcher:
             except Exception:  # noqa: BLE001
                 self._fail(f'the tuner/assessor raised while handling command {code}', traceback.format_exc())
                 return
+            finally:
+                with self._unhandled_lock:
+                    self._unhandled -= 1
+                    idle = self._unhandled == 0
+                if idle and self._on_idle is not None:
+                    self._on_idle()
 
     def _fail(self, what: str, trace: str) -> None:
         self.failed = True
@@ -272,8 +293,11 @@ class Dispatcher:
         self._ended_trials.add(trial_job_id)
         if self._histories.pop(trial_job_id, None) is not None and self.assessor is not None:
             self.assessor.trial_end(trial_job_id, success)
-        if parameter_id in self._resumed_ids or self.tuner is None:
-            return  # (no tuner: an assessor driven alone, as NNI's MsgDispatcher allows)
+        if self.tuner is None:
+            return  # an assessor driven alone, as NNI's MsgDispatcher allows
+        if parameter_id in self._resumed_ids and not getattr(self.tuner, 'tracks_resumed_trials', False):
+            # an earlier run's suggestion: a tuner that did not make it would not know the id
+            return
         self.tuner.trial_end(parameter_id, success)
 
     def _handle_import_data(self, content: str) -> None:

@@ -229,11 +229,15 @@ class PBTTuner(Tuner):
             member.state, member.loss = _DONE, loss
             self._advance_if_complete()
 
+    #: the dispatcher also reports the end of an earlier run's trial that was run again after a
+    #: resume: a member waiting for it must not wait forever when it fails
+    tracks_resumed_trials = True
+
     def trial_end(self, parameter_id: Any, success: bool, **kwargs: Any) -> None:
         """A member whose trial ended without a final result counts as failed for this generation."""
         with self._lock:
             for member in self._members:
-                if member.parameter_id == parameter_id and member.state == _RUNNING:
+                if member.parameter_id == parameter_id and member.state in (_RUNNING, _RESUMED):
                     _logger.info("PBT: member %d ended without a result (success=%s)", member.index, success)
                     member.state, member.loss = _FAILED, math.inf
                     self._advance_if_complete()

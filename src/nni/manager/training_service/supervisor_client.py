@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .process_identity import process_start_ticks
+
 _logger = logging.getLogger('nni.manager.supervisor')
 
 #: the variable that sets how long trials outlive a manager that is gone (seconds)
@@ -53,18 +55,6 @@ def boot_id() -> str:
         return Path('/proc/sys/kernel/random/boot_id').read_text().strip()
     except OSError:
         return ''
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """Start time of ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22); ``None`` if gone."""
-    try:
-        with open(f'/proc/{pid}/stat', 'rb') as stat:
-            fields = stat.read().rsplit(b')', 1)[1].split()
-    except OSError:
-        return None
-    if fields[0] == b'Z':
-        return None
-    return int(fields[19])
 
 
 def socket_path_for(root: Path) -> Path:

@@ -31,6 +31,12 @@ import subprocess
 import sys
 import time
 
+if __package__:  # imported as part of nni (by tests): a sibling module of the package
+    from .process_identity import process_start_ticks
+else:  # run as a script (``python -S supervisor_process.py``): the shared module sits next to this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from process_identity import process_start_ticks
+
 PR_SET_CHILD_SUBREAPER = 36
 #: seconds between two sweeps for processes a finished trial left behind in other sessions
 ORPHAN_SWEEP_INTERVAL = 0.5
@@ -47,18 +53,6 @@ SEND_TIMEOUT_S = 10.0
 def log(message: str) -> None:
     sys.stderr.write(f'[{time.strftime("%Y-%m-%d %H:%M:%S")}] supervisor {os.getpid()}: {message}\n')
     sys.stderr.flush()
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """Field 22 of ``/proc/<pid>/stat`` (start time in clock ticks since boot); ``None`` if gone."""
-    try:
-        with open(f'/proc/{pid}/stat', 'rb') as stat:
-            fields = stat.read().rsplit(b')', 1)[1].split()
-    except OSError:
-        return None
-    if fields[0] == b'Z':
-        return None
-    return int(fields[19])
 
 
 def scan_processes() -> list[tuple[int, int, int, int]]:
