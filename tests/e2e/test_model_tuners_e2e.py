@@ -217,8 +217,11 @@ def test_multi_objective_tpe_keeps_the_pareto_front(tmp_path: Path, workdir: Pat
         assert front["objectives"] == [{"name": "err", "mode": "minimize"}, {"name": "size", "mode": "minimize"}]
         assert sorted(t["trialJobId"] for t in front["trials"]) == sorted(expected)
         assert 1 <= len(expected) < 10
+        assert experiment.get_pareto_front() == front
     finally:
         experiment.stop()
+    # a stopped experiment's front: read from its database
+    assert sorted(t["trialJobId"] for t in experiment.get_pareto_front()["trials"]) == sorted(expected)
     # the same front from the stopped experiment's database, through nnictl
     done = subprocess.run([sys.executable, "-m", "nni.tools.nnictl", "experiment", "pareto", experiment.id, "--json"],
                           capture_output=True, text=True, env={**os.environ, "NNI_HOME_DIR": str(nni_home)})

@@ -648,6 +648,22 @@ class Experiment:
         resp = self._query('/export-data', 'export_data')
         return [TrialResult(**trial_result) for trial_result in resp or []]
 
+    def get_pareto_front(self) -> dict[str, Any]:
+        """
+        The Pareto front of a multi-objective experiment (ours; NNI has none).
+
+        The objectives are named by the tuner's ``optimize_mode`` mapping, e.g.
+        ``{'accuracy': 'maximize', 'latency': 'minimize'}`` (docs/multi_objective.md).
+
+        Returns
+        -------
+        dict
+            ``{'objectives': [{'name', 'mode'}, ...], 'trials': [...]}``: each Pareto-optimal trial
+            with its id, sequence id, parameters and objective values; empty lists for an experiment
+            with one objective. Works on a stopped experiment too (read from its database).
+        """
+        return self._query('/pareto-front', 'pareto_front')
+
     def _stored_database(self) -> Path | None:
         # Not running (stopped, or Ctrl-C in run()): the data is still in the experiment's database.
         if self.port is not None:

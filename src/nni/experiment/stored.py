@@ -75,3 +75,21 @@ def job_statistics(path: Path) -> list[dict[str, Any]]:
     for job in trial_jobs(path):
         counts[job['status']] = counts.get(job['status'], 0) + 1
     return [{'trialJobStatus': status, 'trialJobNumber': number} for status, number in counts.items()]
+
+
+def pareto_front(path: Path) -> dict[str, Any]:
+    """``GET /pareto-front``: the objectives and the Pareto-optimal trials (empty for one objective)."""
+    from types import SimpleNamespace
+
+    from nni.common.objectives import pareto_trials
+    from nni.tools.nnictl import experiment_db
+
+    profile = experiment_db.latest_profile(path)
+    records = {
+        view.trial_job_id: SimpleNamespace(
+            trial_job_id=view.trial_job_id, sequence_id=view.sequence_id, status=view.status,
+            parameters=view.parameters, final_metric=SimpleNamespace(data=view.final[0]) if view.final else None,
+        )
+        for view in experiment_db.trials(path)
+    }
+    return pareto_trials((profile or {}).get('params') or {}, records)

@@ -9,12 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-from types import SimpleNamespace
 from typing import Any
 
-from nni.common.objectives import pareto_trials
-
-from . import experiment_db
 from .errors import CliError
 from .experiments import resolve
 from .output import format_metric, plain_json, table
@@ -34,19 +30,12 @@ def _front(ref: Any) -> dict[str, Any]:
     if not ref.stopped:
         ref.require_running()
         return ref.request("GET", "/pareto-front")
+    from nni.experiment import stored
+
     try:
-        profile = experiment_db.latest_profile(ref.db_path)
-        views = experiment_db.trials(ref.db_path)
+        return stored.pareto_front(ref.db_path)
     except (OSError, sqlite3.Error, ValueError) as error:
         raise CliError(f"cannot read the database of {ref.id}: {error}") from None
-    records = {
-        view.trial_job_id: SimpleNamespace(
-            trial_job_id=view.trial_job_id, sequence_id=view.sequence_id, status=view.status,
-            parameters=view.parameters, final_metric=SimpleNamespace(data=view.final[0]) if view.final else None,
-        )  # fmt: skip
-        for view in views
-    }
-    return pareto_trials((profile or {}).get("params") or {}, records)
 
 
 def cmd_experiment_pareto(args: argparse.Namespace) -> int:
