@@ -163,6 +163,8 @@ def test_resume_view_save_load_delete(nnictl, write_config, tmp_path, workdir, n
     result = nnictl('resume', exp_id, '--port', str(free_port()))
     assert result.code == 1
     assert 'ERROR: Only stopped experiments can be resumed or viewed!' in result.out
+    # the manager still serving it is named (it holds the experiment's lock)
+    assert f'experiment {exp_id} is already in use by the NNI manager pid' in result.out
     result = nnictl('view', 'nosuchid')
     assert result.code == 1 and 'ERROR: Id nosuchid not exist! "nnictl experiment list --all"' in result.out
     result = nnictl('experiment', 'save', exp_id)

@@ -295,14 +295,15 @@ def _foreground_relay(foreground: bool) -> Iterator[_Relay | None]:
 # resume / view
 
 
-def _refuse_if_locked(exp_id: str, work_dir: str) -> None:
-    """A manager holds the experiment: say which one (more useful than its manifest status)."""
+def _holder_of(exp_id: str, work_dir: str) -> str | None:
+    """Who holds the experiment (a manager's pid, host, action), when a manager does."""
     from nni.common.experiment_lock import ExperimentLockedError, probe
 
     try:
         probe(Path(work_dir).expanduser() / exp_id, exp_id)
     except ExperimentLockedError as error:
-        raise LaunchError(str(error)) from None
+        return str(error)
+    return None
 
 
 def _stopped_experiment(exp_id: str, experiment_dir: str | None) -> tuple[Any, dict[str, Any]]:
@@ -316,13 +317,15 @@ def _stopped_experiment(exp_id: str, experiment_dir: str | None) -> tuple[Any, d
             raise LaunchError(f'Id {exp_id} not exist! "nnictl experiment list --all" lists every experiment '
                               f'of this machine.')
         if entry.get('status') != 'STOPPED':
-            _refuse_if_locked(exp_id, entry.get('logDir') or str(Path.home() / 'nni-experiments'))
+            holder = _holder_of(exp_id, entry.get('logDir') or str(Path.home() / 'nni-experiments'))
             raise LaunchError(f'Only stopped experiments can be resumed or viewed! Experiment {exp_id} is '
-                              f'{entry.get("status")}; stop it first with "nnictl stop {exp_id}".')
+                              f'{entry.get("status")}; ' + (holder or f'stop it first with "nnictl stop {exp_id}".'))
         work_dir = entry.get('logDir') or str(Path.home() / 'nni-experiments')
     else:
         if entry is not None and entry.get('status') != 'STOPPED':
-            _refuse_if_locked(exp_id, experiment_dir)
+            holder = _holder_of(exp_id, experiment_dir)
+            if holder is not None:
+                raise LaunchError(f'Experiment {exp_id} is {entry.get("status")}; {holder}')
             raise LaunchError(f'Experiment {exp_id} is {entry.get("status")}; stop it first with '
                               f'"nnictl stop {exp_id}".')
         work_dir = experiment_dir
