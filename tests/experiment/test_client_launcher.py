@@ -133,16 +133,24 @@ def test_detach_writes_nnictl_logs(fake_manager: FakeManager, stub_config: StubC
         assert lines[1].startswith('Experiment det start: ')
 
 
-def test_remote_platform_needs_no_second_port(
-    fake_manager: FakeManager, stub_config: StubConfig, port: int
-) -> None:
+def test_remote_platform_needs_no_second_port(fake_manager: FakeManager, stub_config: StubConfig) -> None:
     # NNI refused a busy port+1 for remote-like platforms; our manager uses one port only
     stub_config.training_service = SimpleNamespace(platform='remote')
-    with socket.socket() as busy:
-        busy.bind(('127.0.0.1', port + 1))
-        busy.listen()
-        proc = start_experiment('create', 'ws', stub_config, port, False, 'background', None)
-        _stop(proc)
+    for _ in range(50):
+        # a busy port whose predecessor is idle (the fixture's port+1 may be anyone's)
+        with socket.socket() as busy:
+            busy.bind(('127.0.0.1', 0))
+            busy.listen()
+            first = busy.getsockname()[1] - 1
+            with socket.socket() as probe:
+                try:
+                    probe.bind(('127.0.0.1', first))
+                except OSError:
+                    continue
+            proc = start_experiment('create', 'ws', stub_config, first, False, 'background', None)
+            _stop(proc)
+            return
+    pytest.fail('found no idle port just below a busy one')
 
 
 def test_hybrid_platform_name(fake_manager: FakeManager, stub_config: StubConfig, port: int) -> None:
