@@ -57,7 +57,8 @@ def test_cut_off_machine_loses_only_its_trials_and_comes_back(machines, make_rem
     b_uid = pwd.getpwnam(PASSWORD_USER).pw_uid
     experiment = make_remote_experiment([machine_a_config(machines), machine_b_config(machines)],
                                         max_trial_number=12)
-    experiment.config.trial_command = f'TRIAL_SLEEP=2.5 {experiment.config.trial_command}'
+    # long enough that the trial seen on B is still running when B is cut off, even on a busy machine
+    experiment.config.trial_command = f'TRIAL_SLEEP=6 {experiment.config.trial_command}'
     experiment.start(free_port())
     try:
         wait_for(lambda: b_uid in _trial_users(experiment.id), timeout=60)
