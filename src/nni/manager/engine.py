@@ -34,7 +34,13 @@ from .failure_guard import FailureGuard, non_finite_warning
 from .failure_guard import halt as halt_failing_experiment
 from .launch_backoff import LaunchBackoff, is_disk_full
 from .store import ExperimentStore, MetricRow, StoreError, TrialEventRow, now_ms
-from .training_service.base import TrainingService, TrainingServiceError, TrialExit, TrialSpec
+from .training_service.base import (
+    TrainingService,
+    TrainingServiceError,
+    TrialExit,
+    TrialSpec,
+    append_stderr_note,
+)
 from .trial_metrics_file import read_metrics_file
 from .trial_records import TERMINAL_STATUSES, TrialRecord
 
@@ -809,7 +815,7 @@ class Engine:
         """A trial could not be launched: back off and keep it waiting, or stop on a full disk."""
         trial_id = spec.trial_id
         _logger.error('trial %s could not start: %s', trial_id, error)
-        self._write_stderr_note(spec.trial_dir, f'nni: the trial could not start: {error}\n')
+        append_stderr_note(spec.trial_dir, f'nni: the trial could not start: {error}\n')
         if is_disk_full(error):
             self._finish_trial(trial_id, 'FAILED', message=str(error), attempt=spec.attempt)
             self.critical_error(f'the disk is full: {error}. Free some space, then resume the experiment.')
@@ -830,15 +836,6 @@ class Engine:
         if self.status != 'ERROR':
             self.critical_error(f'{reason}: {error}. Free some space (or fix {self.root / "db"}), then resume '
                                 f'the experiment.')
-
-    @staticmethod
-    def _write_stderr_note(trial_dir: Path, text: str) -> None:
-        try:
-            trial_dir.mkdir(parents=True, exist_ok=True)
-            with open(trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
-                stderr.write(text)
-        except OSError:
-            _logger.exception('cannot write to %s', trial_dir)
 
     def _on_trial_timeout(self, trial_id: str) -> None:
         if trial_id in self._running and self._loop is not None:
@@ -986,7 +983,7 @@ class Engine:
             if warning is not None:
                 _logger.warning(warning.strip())
                 if record.log_path:
-                    self._write_stderr_note(Path(record.log_path), warning)
+                    append_stderr_note(Path(record.log_path), warning)
         if forward and trial_id in self._running and self.dispatcher is not None and not self.dispatcher.failed:
             envelope['value'] = value
             envelope['trial_job_id'] = trial_id

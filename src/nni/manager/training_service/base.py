@@ -7,6 +7,7 @@ The engine never branches on the platform: it hands a :class:`TrialSpec` to ``su
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,16 @@ TrialHandle = dict[str, Any]
 #: trial directory: the exit code as decimal text, so a manager that was not watching when the
 #: trial ended (crash, restart) still learns how it ended
 EXIT_CODE_FILE = '.nni/exitcode'
+
+
+def append_stderr_note(trial_dir: Path, text: str) -> None:
+    """Append the manager's note on a trial (why it could not start, was lost, ...) to its stderr file."""
+    try:
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        with open(trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
+            stderr.write(text)
+    except OSError:
+        logging.getLogger('nni.manager').exception('cannot write to the stderr file in %s', trial_dir)
 
 
 def read_exit_code(trial_dir: Path) -> int | None:

@@ -27,6 +27,7 @@ from .base import (
     TrialExit,
     TrialHandle,
     TrialSpec,
+    append_stderr_note,
     read_exit_code,
 )
 from .gpu import GpuAllocator
@@ -183,7 +184,7 @@ class LocalTrainingService(TrainingService):
         if answer.get('op') != 'spawned':
             self._gpus.release(gpus)
             error = OSError(answer.get('errno') or 0, f'cannot start trial {spec.trial_id}: {answer.get("error")}')
-            _append_stderr(spec.trial_dir, f'nni: cannot start trial command: {answer.get("error")}\n')
+            append_stderr_note(spec.trial_dir, f'nni: cannot start trial command: {answer.get("error")}\n')
             raise TrainingServiceError(str(error)) from error
         running = _RunningTrial(spec, int(answer['pid']), answer.get('start_ticks'), gpus)
         self._running[spec.trial_id] = running
@@ -328,14 +329,6 @@ def _kill_group(pid: int) -> None:
             os.killpg(pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
-
-
-def _append_stderr(trial_dir: Path, text: str) -> None:
-    try:
-        with open(trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
-            stderr.write(text)
-    except OSError:
-        pass
 
 
 def trial_directory(root: Path, environment_id: str, trial_id: str) -> Path:

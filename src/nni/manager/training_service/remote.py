@@ -34,7 +34,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .base import TrainingService, TrainingServiceError, TrialExit, TrialHandle, TrialSpec, read_exit_code
+from .base import (
+    TrainingService,
+    TrainingServiceError,
+    TrialExit,
+    TrialHandle,
+    TrialSpec,
+    append_stderr_note,
+    read_exit_code,
+)
 from .remote_gpu import RemoteGpuAllocator, fake_remote_inventory, parse_gpu_query
 from .remote_nniignore import load_nniignore
 from .remote_scripts import COLLECT, GPU_QUERY, KILL, LAUNCH, POLL, trial_wrapper
@@ -465,7 +473,7 @@ class RemoteTrainingService(TrainingService):
             if trial.kill_task is not None:
                 trial.kill_task.cancel()
             machine.orphans.add(trial.spec.trial_id)
-            _note_stderr(trial.spec.trial_dir, f'nni: {machine.label} became unreachable: {reason}\n')
+            append_stderr_note(trial.spec.trial_dir, f'nni: {machine.label} became unreachable: {reason}\n')
             self._report_exit(TrialExit(trial.spec.trial_id, None,
                                         f'{machine.label} became unreachable: {reason}'))
         if machine.reconnect_task is None or machine.reconnect_task.done():
@@ -643,11 +651,4 @@ def _copy_tree(source: Path, target: Path) -> None:
         shutil.copytree(source, target, dirs_exist_ok=True)
 
 
-def _note_stderr(trial_dir: Path, text: str) -> None:
-    try:
-        trial_dir.mkdir(parents=True, exist_ok=True)
-        with open(trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
-            stderr.write(text)
-    except OSError:
-        _logger.exception('cannot write to %s', trial_dir)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import TrainingService, TrainingServiceError, TrialExit, TrialHandle, TrialSpec
+from .base import TrainingService, TrainingServiceError, TrialExit, TrialHandle, TrialSpec, append_stderr_note
 from .slurm_jobs import (
     FINAL_STATES,
     RUNNING_STATES,
@@ -468,11 +468,7 @@ class SlurmTrainingService(TrainingService):
             except Exception as error:  # noqa: BLE001 - the ending is reported anyway
                 _logger.warning('cannot copy the files of trial %s back: %s', job.spec.trial_id, error)
         if message:
-            try:
-                with open(job.spec.trial_dir / 'trial.stderr', 'a', encoding='utf-8') as stderr:
-                    stderr.write(f'nni: {message}\n')
-            except OSError as error:
-                _logger.warning('cannot write to the stderr of trial %s: %s', job.spec.trial_id, error)
+            append_stderr_note(job.spec.trial_dir, f'nni: {message}\n')
 
     async def _finish(self, job: _Job, exit_code: int | None, message: str | None) -> None:
         if job.finished:
