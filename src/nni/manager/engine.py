@@ -503,6 +503,9 @@ class Engine:
         except Exception as error:  # noqa: BLE001
             self.critical_error(f'training service failed to start: {error}')
             return False
+        self.training_service.expect_trials(str(self.params.get('trialCommand')),
+                                            Path(self.params.get('trialCodeDirectory') or '.'),
+                                            dict.fromkeys(_DISPATCHER_ENV, ''))
         return True
 
     async def _start_running(self, mode: str, first_parameter_id: int) -> None:

@@ -114,6 +114,10 @@ class TrainingService(abc.ABC):
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Prepare the platform (detect GPUs, open connections)."""
 
+    def expect_trials(self, command: str, code_dir: Path, env: dict[str, str]) -> None:  # noqa: B027
+        """Optional hint: the command, code directory and environment (the part every trial shares) that
+        the coming trials will have."""
+
     @abc.abstractmethod
     def can_start(self, spec: TrialSpec) -> bool:
         """Whether the resources ``spec`` needs (GPUs) are free right now."""

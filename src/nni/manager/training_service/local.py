@@ -106,6 +106,7 @@ class LocalTrainingService(TrainingService):
         self._early_exits: dict[str, dict[str, Any]] = {}
         self._supervisor: SupervisorClient | None = None
         self._connecting: asyncio.Task[None] | None = None
+        self._expected: tuple[str, Path, dict[str, str]] | None = None
         self._gpus = GpuAllocator(
             gpu_indices=config.get('gpuIndices'),
             max_trials_per_gpu=int(config.get('maxTrialNumberPerGpu') or 1),
@@ -128,6 +129,21 @@ class LocalTrainingService(TrainingService):
                                   self._on_supervisor_lost)
         await client.connect()
         self._supervisor = client
+        if self._expected is not None:
+            command, code_dir, env = self._expected
+            # the supervisor readies its warm interpreter now, so the first trials need not start cold
+            request = {'op': 'warm', 'command': command, 'cwd': str(code_dir), 'env': {**self._trial_base_env(), **env}}
+            with contextlib.suppress(SupervisorError, asyncio.TimeoutError, OSError):
+                await client.request(request)
+
+    def expect_trials(self, command: str, code_dir: Path, env: dict[str, str]) -> None:
+        self._expected = (command, code_dir, env)
+
+    @staticmethod
+    def _trial_base_env() -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop('NNI_USER_UMASK', None)
+        return env
 
     async def _ensure_supervisor(self) -> SupervisorClient:
         """The connected supervisor; connects (or starts one) when there is none. One attempt at a time."""
@@ -163,8 +179,7 @@ class LocalTrainingService(TrainingService):
         if spec.attempt > 0:
             rotate_attempt_files(spec.trial_dir, spec.attempt - 1)
         (spec.trial_dir / 'parameter.cfg').write_text(spec.parameter_record, encoding='utf-8')
-        env = dict(os.environ)
-        env.pop('NNI_USER_UMASK', None)
+        env = self._trial_base_env()
         env.update(spec.env)
         gpus: list[int] = []
         if spec.gpu_number is not None:

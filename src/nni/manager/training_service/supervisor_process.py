@@ -33,9 +33,11 @@ import time
 
 if __package__:  # imported as part of nni (by tests): a sibling module of the package
     from .process_identity import process_start_ticks
-else:  # run as a script (``python -S supervisor_process.py``): the shared module sits next to this file
+    from .warm_start import WarmInterpreter, WarmStarter
+else:  # run as a script (``python -S supervisor_process.py``): the shared modules sit next to this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from process_identity import process_start_ticks
+    from warm_start import WarmInterpreter, WarmStarter
 
 PR_SET_CHILD_SUBREAPER = 36
 #: seconds between two sweeps for processes a finished trial left behind in other sessions
@@ -109,10 +111,10 @@ def write_file_atomically(path: str, text: str) -> None:
 
 
 class Trial:
-    def __init__(self, trial_id: str, process: subprocess.Popen, trial_dir: str) -> None:
+    def __init__(self, trial_id: str, pid: int, trial_dir: str, process: subprocess.Popen | None = None) -> None:
         self.trial_id = trial_id
-        self.process = process
-        self.pid = process.pid
+        self.process = process  # None for a trial forked by the warm interpreter
+        self.pid = pid
         self.start_ticks = process_start_ticks(self.pid)
         self.trial_dir = trial_dir
         self.exit_code: int | None = None
@@ -142,6 +144,16 @@ class Supervisor:
         self.last_sweep = 0.0
         self.stopping_all: list[int | None] | None = None  # rids waiting for stop_all
         self.quit = False
+        self.warm = WarmStarter(log, self._watch_warm, self._unwatch)
+
+    def _watch_warm(self, connection: socket.socket, interpreter: WarmInterpreter) -> None:
+        self.selector.register(connection, selectors.EVENT_READ, interpreter)
+
+    def _unwatch(self, connection: socket.socket) -> None:
+        try:
+            self.selector.unregister(connection)
+        except (KeyError, ValueError):
+            pass
 
     # ---------------------------------------------------------------- setup
 
@@ -271,6 +283,9 @@ class Supervisor:
                 self.stopping_all = []
             self.stopping_all.append(rid)
             self.check_stop_all()
+        elif op == 'warm':
+            self.warm.prepare(request)
+            self.send({'op': 'ok', 'rid': rid})
         elif op == 'ping':
             self.send({'op': 'ok', 'rid': rid, 'pid': os.getpid()})
         else:
@@ -290,8 +305,11 @@ class Supervisor:
             stdout = open(request['stdout'], 'ab')  # noqa: SIM115 - handed to the child
             stderr = open(request['stderr'], 'ab')  # noqa: SIM115
             argv = request['argv']
+            process = None
+            pid = self.warm.try_spawn(request, stdout.fileno(), stderr.fileno(), self.user_umask)
             try:
-                process = self.popen(argv, request, stdout, stderr)
+                if pid is None:
+                    process = self.popen(argv, request, stdout, stderr)
             except OSError as error:
                 if argv[:2] == ['/bin/bash', '-c'] or not request.get('command') or error.errno not in (
                         errno.ENOEXEC, errno.EACCES, errno.ENOENT):
@@ -306,7 +324,7 @@ class Supervisor:
             for handle in (stdout, stderr):
                 if handle is not None:
                     handle.close()
-        trial = Trial(trial_id, process, request['trial_dir'])
+        trial = Trial(trial_id, process.pid if process is not None else pid, request['trial_dir'], process)
         self.trials[trial_id] = trial
         self.by_pid[trial.pid] = trial
         self.send({'op': 'spawned', 'rid': rid, 'id': trial_id, 'pid': trial.pid, 'start_ticks': trial.start_ticks,
@@ -401,11 +419,14 @@ class Supervisor:
             trial = self.by_pid.pop(pid, None)
             if trial is not None:
                 self.trial_ended(trial, status)
+            elif self.warm.owns(pid):
+                self.warm.on_exit(pid)
 
     def trial_ended(self, trial: Trial, status: int) -> None:
         trial.ended = True
         trial.ended_at = time.monotonic()
-        trial.process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
+        if trial.process is not None:
+            trial.process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
         if os.WIFSIGNALED(status):
             trial.signal = os.WTERMSIG(status)
             code_text = str(128 + trial.signal)
@@ -484,10 +505,13 @@ class Supervisor:
                     self.accept()
                 elif key.data == 'manager' and self.manager is not None:
                     self.read_manager()
+                elif isinstance(key.data, WarmInterpreter):
+                    self.warm.on_readable(key.data)
             self.reap()
         # close first: a manager connecting now is refused (and starts a new supervisor) instead of
         # being accepted by one that is leaving
         self.listener.close()
+        self.warm.discard(count_failure=False)
         try:
             os.unlink(self.socket_path)
         except OSError:
