@@ -250,9 +250,12 @@ def test_advisor_brackets_show_in_trial_parameters(name, tmp_path, workdir):
         first_round = {r.parameter_id: r for r in records if r.parameter_id.startswith('0-2_0_')}
         assert len(first_round) == 4 and all(r.parameters['TRIAL_BUDGET'] == 1 for r in first_round.values())
         promoted = [r for r in records if r.parameter_id.startswith('0-2_1_')]
-        assert len(promoted) == 2 and all(r.parameters['TRIAL_BUDGET'] == 2 for r in promoted)
-        best_two = sorted(first_round.values(), key=lambda r: r.parameters['quality'], reverse=True)[:2]
-        assert sorted(r.parameters['quality'] for r in promoted) == sorted(r.parameters['quality'] for r in best_two)
+        # in parallel mode a slow first-round trial lets newer brackets take slots (and the 12-trial
+        # cap) first, so the second promotion may not fit; in serial mode both always do
+        assert 1 <= len(promoted) <= 2 and all(r.parameters['TRIAL_BUDGET'] == 2 for r in promoted)
+        assert len(promoted) == 2 or name != 'Hyperband-serial'
+        best_two = sorted(r.parameters['quality'] for r in first_round.values())[-2:]
+        assert all(r.parameters['quality'] in best_two for r in promoted)
         if name == 'Hyperband-serial':
             # one bracket at a time: the next bracket's trials start after the first bracket's last one
             order = [r.parameter_id.split('_')[0] for r in records]

@@ -178,3 +178,54 @@ def test_the_trial_gets_the_users_umask_and_a_fresh_attempt_keeps_the_old_files(
         await service.stop()
     asyncio.run(scenario())
     assert sys.platform.startswith('linux')
+
+
+def _cgroups_writable() -> bool:
+    from nni.manager.training_service.trial_cgroups import TrialCgroups
+
+    probe = TrialCgroups(f'probe{os.getpid()}', lambda message: None)
+    active = probe.active
+    probe.close()
+    return active
+
+
+def _processes_with_argv(*argv: str) -> list[int]:
+    needle = ('\0'.join(argv) + '\0').encode()
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                if Path(f'/proc/{entry}/cmdline').read_bytes() == needle:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux') or not _cgroups_writable(),
+                    reason='no writable cgroup v2 here: the session and environment sweeps are tested instead')
+@pytest.mark.parametrize('warm', [False, True])
+def test_with_cgroups_a_daemon_that_cleared_its_environment_ends_with_its_trial(tmp_path, warm):
+    experiment_id = f'supcg{os.getpid()}{int(warm)}'
+    seconds = f'{300 + os.getpid() % 1000}.{int(warm)}'
+    # a new session, no NNI_* variables, re-parented to the supervisor: only the cgroup still knows it
+    (tmp_path / 'daemon.py').write_text(
+        'import subprocess, time\n'
+        f'subprocess.run(["setsid", "-f", "sleep", "{seconds}"], env={{}})\n'
+        'time.sleep(0.3)\n')
+    command = f'{sys.executable} daemon.py' if warm else f'env -i setsid -f sleep {seconds}; sleep 0.3'
+
+    async def scenario():
+        service, exits = _service(tmp_path / 'exp', experiment_id)
+        service.expect_trials(command, tmp_path, {})
+        await service.start()
+        if warm:
+            log = tmp_path / 'exp' / 'log' / 'supervisor.log'
+            await _until(lambda: log.exists() and 'ready' in log.read_text())
+        await service.submit(_spec(tmp_path, 'T1', command, experiment_id))
+        await _until(lambda: exits)
+        assert exits[0].exit_code == 0
+        # the trial ended while the experiment goes on: its daemon is gone now, not at experiment stop
+        await _until(lambda: not _processes_with_argv('sleep', seconds), timeout=10)
+        await service.stop()
+    asyncio.run(scenario())

@@ -22,7 +22,10 @@ NNI's bookkeeping bugs not repeated here (see docs/compatibility.md):
 * ``serial`` mode starts a bracket once the previous one has *finished*, not once its last
   round was handed out;
 * each result is kept with the budget its trial ran with (BOHB filed every final result under
-  budget 0).
+  budget 0);
+* in ``parallelism`` mode a round's promotions are handed out before the configurations of newer
+  brackets that are still queued (NNI appends them behind, so a capped experiment could end
+  before a bracket reached its larger budgets).
 """
 
 from __future__ import annotations
@@ -341,8 +344,9 @@ class SuccessiveHalvingAdvisor(MsgDispatcherBase):
         ranked.sort(key=lambda run: run.value, reverse=self.optimize_mode == "maximize")
         promoted = [self._new_run(bracket, next_round, run.serial, run.parameters) for run in ranked[:keep]]
         bracket.runs.append(promoted)
-        # promotions run before new brackets start
-        self._queue.extend(promoted)
+        # promotions go first, ahead of configurations of newer brackets still queued: a bracket's
+        # larger budgets are what its earlier rounds were spent for
+        self._queue.extendleft(reversed(promoted))
         _logger.info("bracket %s: round %d promotes %d of %d configurations", bracket.bracket_id, next_round,
                      len(promoted), len(bracket.runs[-2]))
 

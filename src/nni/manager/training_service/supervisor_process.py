@@ -33,10 +33,12 @@ import time
 
 if __package__:  # imported as part of nni (by tests): a sibling module of the package
     from .process_identity import process_start_ticks
+    from .trial_cgroups import TrialCgroups, join_cgroup
     from .warm_start import WarmInterpreter, WarmStarter
 else:  # run as a script (``python -S supervisor_process.py``): the shared modules sit next to this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from process_identity import process_start_ticks
+    from trial_cgroups import TrialCgroups, join_cgroup
     from warm_start import WarmInterpreter, WarmStarter
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -111,8 +113,10 @@ def write_file_atomically(path: str, text: str) -> None:
 
 
 class Trial:
-    def __init__(self, trial_id: str, pid: int, trial_dir: str, process: subprocess.Popen | None = None) -> None:
+    def __init__(self, trial_id: str, pid: int, trial_dir: str, process: subprocess.Popen | None = None,
+                 cgroup: str | None = None) -> None:
         self.trial_id = trial_id
+        self.cgroup = cgroup  # the trial's own cgroup v2 folder, where there is one
         self.process = process  # None for a trial forked by the warm interpreter
         self.pid = pid
         self.start_ticks = process_start_ticks(self.pid)
@@ -145,6 +149,8 @@ class Supervisor:
         self.stopping_all: list[int | None] | None = None  # rids waiting for stop_all
         self.quit = False
         self.warm = WarmStarter(log, self._watch_warm, self._unwatch)
+        self.cgroups: TrialCgroups | None = None
+        self.spawned = 0
 
     def _watch_warm(self, connection: socket.socket, interpreter: WarmInterpreter) -> None:
         self.selector.register(connection, selectors.EVENT_READ, interpreter)
@@ -164,6 +170,7 @@ class Supervisor:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         except (OSError, AttributeError):
             log('cannot become a child subreaper; daemonized trial children are found by environment only')
+        self.cgroups = TrialCgroups(self.experiment_id, log)
         self.wakeup_read, wakeup_write = os.pipe()
         os.set_blocking(self.wakeup_read, False)
         os.set_blocking(wakeup_write, False)
@@ -301,22 +308,26 @@ class Supervisor:
             self.kill_tree(old, signal.SIGKILL)
             self.wait_for_end(old, 5.0)
         stdout = stderr = None
+        self.spawned += 1
+        cgroup = self.cgroups.create(trial_id, self.spawned) if self.cgroups is not None else None
         try:
             stdout = open(request['stdout'], 'ab')  # noqa: SIM115 - handed to the child
             stderr = open(request['stderr'], 'ab')  # noqa: SIM115
             argv = request['argv']
             process = None
-            pid = self.warm.try_spawn(request, stdout.fileno(), stderr.fileno(), self.user_umask)
+            pid = self.warm.try_spawn(request, stdout.fileno(), stderr.fileno(), self.user_umask, cgroup)
             try:
                 if pid is None:
-                    process = self.popen(argv, request, stdout, stderr)
+                    process = self.popen(argv, request, stdout, stderr, cgroup)
             except OSError as error:
                 if argv[:2] == ['/bin/bash', '-c'] or not request.get('command') or error.errno not in (
                         errno.ENOEXEC, errno.EACCES, errno.ENOENT):
                     raise
                 # not something exec runs by itself (a script without #!): bash runs it, as NNI would
-                process = self.popen(['/bin/bash', '-c', request['command']], request, stdout, stderr)
+                process = self.popen(['/bin/bash', '-c', request['command']], request, stdout, stderr, cgroup)
         except OSError as error:
+            if self.cgroups is not None:
+                self.cgroups.release(cgroup)
             self.send({'op': 'spawn_failed', 'rid': rid, 'id': trial_id, 'error': str(error),
                        'errno': error.errno})
             return
@@ -324,16 +335,23 @@ class Supervisor:
             for handle in (stdout, stderr):
                 if handle is not None:
                     handle.close()
-        trial = Trial(trial_id, process.pid if process is not None else pid, request['trial_dir'], process)
+        trial = Trial(trial_id, process.pid if process is not None else pid, request['trial_dir'], process, cgroup)
         self.trials[trial_id] = trial
         self.by_pid[trial.pid] = trial
         self.send({'op': 'spawned', 'rid': rid, 'id': trial_id, 'pid': trial.pid, 'start_ticks': trial.start_ticks,
                    'time_ms': int(time.time() * 1000)})
 
-    def popen(self, argv: list[str], request: dict, stdout, stderr) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    def popen(self, argv: list[str], request: dict, stdout, stderr,  # type: ignore[no-untyped-def]
+              cgroup: str | None) -> subprocess.Popen:
+        def enter_cgroup() -> None:
+            try:
+                join_cgroup(cgroup)  # type: ignore[arg-type]
+            except OSError:
+                pass  # tracked by session and environment, as without cgroups
+
         return subprocess.Popen(argv, cwd=request['cwd'], env=request['env'], stdin=subprocess.DEVNULL,
                                 stdout=stdout, stderr=stderr, start_new_session=True, close_fds=True,
-                                umask=self.user_umask)
+                                umask=self.user_umask, preexec_fn=enter_cgroup if cgroup else None)
 
     def status(self, request: dict) -> dict:
         trial = self.trials.get(request['id'])
@@ -350,6 +368,8 @@ class Supervisor:
 
     def kill_tree(self, trial: Trial, sig: int) -> None:
         kill_quietly(trial.pid, sig, group=True)
+        if sig == signal.SIGKILL and self.cgroups is not None:
+            self.cgroups.kill(trial.cgroup)
         if trial.ended or sig == signal.SIGKILL:
             self.sweep(only=trial.trial_id, sig=sig)
 
@@ -440,8 +460,10 @@ class Supervisor:
             write_file_atomically(os.path.join(trial.trial_dir, '.nni', 'exitcode'), code_text + '\n')
         except OSError as error:
             log(f'trial {trial.trial_id}: cannot write its exit code: {error}')
-        # what it left in its own process group goes now; other sessions at the next sweep
+        # what it left in its own process group (and its cgroup) goes now; other sessions at the next sweep
         kill_quietly(trial.pid, signal.SIGKILL, group=True)
+        if self.cgroups is not None:
+            self.cgroups.release(trial.cgroup)
         if self.sweep_due is None:
             # one /proc scan per interval at most, however many trials end: short trials stay cheap
             self.sweep_due = max(time.monotonic(), self.last_sweep + ORPHAN_SWEEP_INTERVAL)
@@ -471,6 +493,8 @@ class Supervisor:
                 # ended trials whose leftovers are gone and whose end the manager heard are done
             else:
                 wait = min(wait, self.sweep_due - now)
+        if self.cgroups is not None and self.cgroups.pending_removal and self.cgroups.retry_removals():
+            wait = min(wait, 0.05)  # zombies of a released cgroup are reaped: try again soon
         running = any(not trial.ended for trial in self.trials.values())
         if self.manager is not None or running:
             self.idle_since = None
@@ -512,6 +536,8 @@ class Supervisor:
         # being accepted by one that is leaving
         self.listener.close()
         self.warm.discard(count_failure=False)
+        if self.cgroups is not None:
+            self.cgroups.close()
         try:
             os.unlink(self.socket_path)
         except OSError:

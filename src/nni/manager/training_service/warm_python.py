@@ -8,7 +8,7 @@ Protocol (one ``SOCK_SEQPACKET`` socket whose fd is the first argument, each mes
 
 * at start it imports ``nni`` and the trial-side modules a trial loads, then sends
   ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` and exits);
-* each request ``{"script", "argv", "words", "cwd", "env", "umask"}`` comes with two file descriptors (the
+* each request ``{"script", "argv", "words", "cwd", "env", "umask", "cgroup"}`` comes with two file descriptors (the
   trial's stdout and stderr); it forks a short-lived middle process that forks the trial and
   answers ``{"pid": <trial pid>}`` before it exits, so the trial is re-parented to the supervisor (a
   child subreaper) which reaps it like any trial it started itself;
@@ -123,10 +123,21 @@ def show_command_line(words: list[str]) -> None:
         pass
 
 
+def join_cgroup(path: str) -> None:
+    """Enter the trial's cgroup v2 before anything of the trial runs (see ``trial_cgroups.py``)."""
+    try:
+        with open(os.path.join(path, 'cgroup.procs'), 'w', encoding='ascii') as handle:
+            handle.write('0')
+    except OSError:
+        pass  # tracked by session and environment, as without cgroups
+
+
 def become_trial(request: dict, stdout_fd: int, stderr_fd: int, control: socket.socket) -> None:
     """In the forked trial: take the trial's place (session, files, folder, environment), run, exit."""
     code = 1
     try:
+        if request.get('cgroup'):
+            join_cgroup(request['cgroup'])
         os.setsid()
         reset_signals()
         null = os.open(os.devnull, os.O_RDONLY)

@@ -128,11 +128,11 @@ class WarmInterpreter:
             self.broken = True
             self.log(f'warm interpreter pid {self.pid} cannot preload: {message.get("error")}')
 
-    def fork_trial(self, plan: WarmPlan, request: dict, stdout: int, stderr: int, umask: int) -> int:
+    def fork_trial(self, plan: WarmPlan, request: dict, stdout: int, stderr: int, umask: int,
+                   cgroup: str | None) -> int:
         """Start the trial; its pid. Raises ``OSError`` when the warm interpreter does not answer."""
         message = {'script': plan.script, 'argv': plan.argv, 'words': plan.words, 'cwd': request['cwd'],
-                   'env': request['env'],
-                   'umask': umask}
+                   'env': request['env'], 'umask': umask, 'cgroup': cgroup}
         self.socket.setblocking(True)
         self.socket.settimeout(FORK_TIMEOUT_S)
         try:
@@ -172,7 +172,7 @@ class WarmStarter:
         self.current: WarmInterpreter | None = None
         self.failures = 0
 
-    def try_spawn(self, request: dict, stdout: int, stderr: int, umask: int) -> int | None:
+    def try_spawn(self, request: dict, stdout: int, stderr: int, umask: int, cgroup: str | None) -> int | None:
         """The pid of the trial started warm, or ``None`` when the caller must start it the usual way."""
         if self.failures >= MAX_FAILURES:
             return None
@@ -189,7 +189,7 @@ class WarmStarter:
         if not current.ready:
             return None
         try:
-            return current.fork_trial(plan, request, stdout, stderr, umask)
+            return current.fork_trial(plan, request, stdout, stderr, umask, cgroup)
         except OSError as error:
             self.log(f'warm interpreter failed ({error}); starting the trial the usual way')
             self.discard(count_failure=True)
