@@ -28,9 +28,18 @@ Reported:
 ``--suggest-time`` instead measures TPE suggestion time after 100, 1,000 and 5,000 observations.
 
 ``--tuners model`` compares the model-based tuners (GP, Metis, SMAC, DNGO; ours against NNI 3.0's GP
-and Metis) with our TPE and random search, each on the problems whose space it accepts.
+and Metis, and Optuna's ``GPSampler`` and ``CmaEsSampler`` as ``optuna:GP`` / ``optuna:CMAES``) with our
+TPE and random search, each on the problems whose space it accepts. Optuna's GP needs PyTorch and
+its CMA-ES the ``cmaes`` package: both are installed into the peers venv when first asked for
+(:data:`ANCHOR_EXTRAS`); a tuner whose extra cannot be installed is skipped with the reason.
+
+``--multi-fidelity`` (or ``--problems learning_curve``) instead compares early stopping and
+multi-fidelity algorithms at equal epoch budgets on a synthetic learning-curve problem: our and NNI
+3.0's Medianstop and Curvefitting (with Random or TPE), Hyperband and BOHB, Optuna's MedianPruner and
+HyperbandPruner (with TPE), and no early stopping (benchmarks/search_quality/sq_multifidelity.py).
 
 Run: ``.venv/bin/python benchmarks/search_quality.py [--quick] [--skip-anchors] [--json PATH] [--plot PATH]``
+or ``.venv/bin/python benchmarks/search_quality.py --multi-fidelity [--seeds N] [--tuners ...]``
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ HELPERS = HERE / "search_quality"
 sys.path.insert(0, str(HELPERS))
 
 import sq_driver  # noqa: E402  (helpers live beside this script)
+import sq_multifidelity  # noqa: E402
 import sq_problems  # noqa: E402
 
 VENVS = REPO / ".benchmarks-venvs"
@@ -72,11 +82,23 @@ OUR_TUNERS = [f"ours:{name}" for name in sq_driver.NNI_TUNERS]
 NNI_TUNERS = [f"nni:{name}" for name in sq_driver.NNI_TUNERS]
 PEER_TUNERS = ["optuna:TPE", "optuna:Random", "hyperopt:TPE"]
 ALL_TUNERS = OUR_TUNERS + NNI_TUNERS + PEER_TUNERS
+#: Optuna's model-based samplers: in ``--tuners model``, or by name; not in the default run.
+OPTUNA_MODEL_TUNERS = ["optuna:GP", "optuna:CMAES"]
+#: Packages some anchors need beyond their venv's base install: ``tuner -> (venv, requirements,
+#: import check)``; installed into that venv the first time the tuner is asked for (PyTorch, for
+#: Optuna's GPSampler, is a few GB: the tuner is skipped, saying why, where it cannot be installed).
+ANCHOR_EXTRAS: dict[str, tuple[Path, list[str], str]] = {
+    "optuna:GP": (PEERS_VENV, ["torch"], "import torch"),
+    "optuna:CMAES": (PEERS_VENV, ["cmaes"], "import cmaes"),
+    # NNI 3.0's BOHB: ConfigSpace before 1.0 (its API), statsmodels; the venv's pins kept
+    "nni:BOHB": (NNI_VENV, ["ConfigSpace==0.7.1", "statsmodels", "numpy<2", "pandas<3", "setuptools<81"],
+                 "import ConfigSpace, statsmodels"),
+}
 #: ``--tuners model``: the model-based tuners, ours and NNI 3.0's (its SMAC and DNGO need smac4nni,
 #: which needs swig to build, and pybnn with PyTorch: not installed in the anchor venv), with our
 #: TPE and random search as references. Not part of the default run (NNI's Metis takes minutes per
 #: suggestion once it has a few dozen results).
-MODEL_SET = ([f"ours:{name}" for name in sq_driver.MODEL_TUNERS] + ["nni:GP", "nni:Metis"]
+MODEL_SET = ([f"ours:{name}" for name in sq_driver.MODEL_TUNERS] + ["nni:GP", "nni:Metis"] + OPTUNA_MODEL_TUNERS
              + ["ours:TPE", "ours:Random", "nni:Random"])  # fmt: skip
 MODES = ("sequential", "parallel")
 IN_FLIGHT = 4
@@ -88,7 +110,7 @@ QUICK = {
     "modes": ["sequential", "parallel"],
 }
 #: Rough relative cost of one run per tuner (seconds of tuner time), to start the slow jobs first.
-_TUNER_COST = {"nni:Metis": 50.0, "nni:GP": 20.0, "ours:Metis": 8.0, "ours:GP": 8.0, "nni:TPE_legacy": 8.0, "nni:Anneal": 6.0, "hyperopt:TPE": 5.0, "optuna:TPE": 4.0, "nni:TPE": 2.0}
+_TUNER_COST = {"nni:Metis": 50.0, "optuna:GP": 30.0, "nni:GP": 20.0, "ours:Metis": 8.0, "ours:GP": 8.0, "nni:TPE_legacy": 8.0, "nni:Anneal": 6.0, "hyperopt:TPE": 5.0, "optuna:TPE": 4.0, "nni:TPE": 2.0}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -194,14 +216,18 @@ def _python_for(tuner: str) -> Path | None:
     return venv_python(NNI_VENV if family == "nni" else PEERS_VENV)
 
 
+def _driver_for(python: Path) -> ChildDriver:
+    driver = _DRIVERS.get(str(python))
+    if driver is None or driver.process.poll() is not None:
+        driver = _DRIVERS[str(python)] = ChildDriver(python)
+    return driver
+
+
 def make_adapter(tuner: str, space: dict[str, Any], seed: int, parallel: bool) -> Any:
     python = _python_for(tuner)
     if python is None:
         return sq_driver.make_adapter(tuner, space, seed, parallel)
-    driver = _DRIVERS.get(str(python))
-    if driver is None or driver.process.poll() is not None:
-        driver = _DRIVERS[str(python)] = ChildDriver(python)
-    return RemoteAdapter(driver, tuner, space, seed, parallel)
+    return RemoteAdapter(_driver_for(python), tuner, space, seed, parallel)
 
 
 def close_drivers() -> None:
@@ -255,9 +281,9 @@ def _worker_init(cache_dir: str | None) -> None:
 
 def accepts(tuner: str, problem: str) -> bool:
     """Whether ``tuner`` can search ``problem``'s space (the model-based ones accept some types only)."""
-    name = tuner.partition(":")[2]
-    if name not in sq_driver.MODEL_TUNERS:
-        return True
+    family, _, name = tuner.partition(":")
+    if family not in ("ours", "nni") or name not in sq_driver.MODEL_TUNERS:
+        return True  # Optuna's GP and CMA-ES take every space
     from nni.algorithms.hpo._space_rules import check_search_space
 
     try:
@@ -495,6 +521,58 @@ def print_suggest_time(table: dict[str, dict[str, float]], histories: list[int])
 
 
 # ---------------------------------------------------------------------------------------------------
+# Multi-fidelity (learning-curve problem; sq_multifidelity.py, sq_mf_runner.py)
+
+#: NNI 3.0's Curvefitting refits its curves (MCMC) at every epoch of most trials, about ten minutes
+#: per run here: it runs on the first ``--mf-slow-seeds`` seeds only, and is compared with ours on those.
+MF_SLOW = ("nni:Random+Curvefitting", "nni:TPE+Curvefitting")
+
+
+def _mf_job(job: tuple[str, int, int]) -> dict[str, Any]:
+    algorithm, seed, max_epochs = job
+    try:
+        python = _python_for(algorithm)
+        if python is None:
+            import sq_mf_runner
+
+            return sq_mf_runner.run(algorithm, seed, max_epochs)
+        command = {"op": "mf_run", "algorithm": algorithm, "seed": seed, "max_epochs": max_epochs}
+        return _driver_for(python).call(command)["result"]
+    except Exception as error:  # one broken run must not sink the whole benchmark
+        return {"algorithm": algorithm, "seed": seed, "error": f"{type(error).__name__}: {error}"[:500]}
+
+
+def run_multi_fidelity(args: argparse.Namespace, started: float) -> int:
+    """The multi-fidelity comparison: every algorithm, every seed, one run each, then the table."""
+    algorithms = available_tuners(sq_multifidelity.select(args.tuners), args.skip_anchors,
+                                  install=not args.no_install)  # fmt: skip
+    versions = print_versions(algorithms)
+    budgets = sorted(args.budgets or (sq_multifidelity.QUICK_BUDGETS if args.quick else sq_multifidelity.BUDGETS))
+    seeds = list(range(args.seeds or (2 if args.quick else 10)))
+    jobs = [(algorithm, seed, budgets[-1]) for algorithm in algorithms for seed in seeds
+            if algorithm not in MF_SLOW or seed < args.mf_slow_seeds]  # fmt: skip
+    jobs.sort(key=lambda job: -sq_multifidelity.job_cost(job[0]))
+    print(f"Multi-fidelity: learning-curve problem, {len(algorithms)} algorithms, seeds 0-{seeds[-1]} "
+          f"({', '.join(a for a in algorithms if a in MF_SLOW) or 'no slow ones'}: seeds below {args.mf_slow_seeds}), "
+          f"epoch budgets {budgets}; workers: {args.workers}", flush=True)  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    context = multiprocessing.get_context("fork")
+    with context.Pool(args.workers, initializer=_worker_init, initargs=("",)) as pool:
+        for done, run in enumerate(pool.imap_unordered(_mf_job, jobs), 1):
+            runs.append(run)
+            if done % max(len(jobs) // 10, 1) == 0 or done == len(jobs):
+                print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - started:.0f} s", flush=True)
+    summary = sq_multifidelity.analyse(runs, budgets, sq_multifidelity.optima(seeds))
+    sq_multifidelity.print_report(summary)
+    elapsed = time.perf_counter() - started
+    print(f"\nTotal time: {elapsed:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"multi_fidelity": summary, "runs": runs, "versions": versions,
+                                               "seconds": elapsed, "argv": sys.argv[1:]}))  # fmt: skip
+    return 1 if summary["errors"] and not summary["rows"] else 0
+
+
+# ---------------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -537,7 +615,34 @@ def available_tuners(tuners: Iterable[str], skip_anchors: bool, install: bool) -
             print(f"Optuna and Hyperopt skipped: {why}")
         else:
             usable |= {"optuna", "hyperopt"}
-    return keep + [t for t in tuners if t.partition(":")[0] in usable]
+    chosen = keep + [t for t in tuners if t.partition(":")[0] in usable]
+    return [t for t in chosen if _extras_ready(t, install)]
+
+
+def _extras_ready(tuner: str, install: bool) -> bool:
+    """Whether the extra packages ``tuner`` needs (:data:`ANCHOR_EXTRAS`) import in its venv; install them if allowed."""
+    if tuner not in ANCHOR_EXTRAS:
+        return True
+    venv, requirements, check = ANCHOR_EXTRAS[tuner]
+    probe = subprocess.run([str(venv_python(venv)), "-c", check], capture_output=True, text=True)
+    if probe.returncode == 0:
+        return True
+    why = f"{venv.name} lacks {', '.join(requirements)} (run without --no-install to install them)"
+    if install:
+        print(f"Installing {' '.join(requirements)} into {venv} for {tuner} (once) ...", flush=True)
+        log = venv.parent / f"{venv.name}-extras-install.log"
+        try:
+            with log.open("a") as out:
+                subprocess.run([str(venv_python(venv)), "-m", "pip", "install", *requirements], check=True,
+                               stdout=out, stderr=out, timeout=INSTALL_TIMEOUT)  # fmt: skip
+            probe = subprocess.run([str(venv_python(venv)), "-c", check], capture_output=True, text=True)
+            if probe.returncode == 0:
+                return True
+            why = f"installed {', '.join(requirements)} but `{check}` fails: {probe.stderr.strip()[-300:]}"
+        except (OSError, subprocess.SubprocessError) as error:
+            why = f"could not install {', '.join(requirements)}: {error} (log: {log})"
+    print(f"{tuner} skipped: {why}")
+    return False
 
 
 def print_versions(tuners: list[str]) -> dict[str, Any]:
@@ -558,7 +663,9 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="small subset: 5 problems, budgets 25/50, 2 seeds (a few minutes)")
-    parser.add_argument("--problems", type=_csv, help=f"comma-separated, from: {', '.join(sq_problems.PROBLEMS)}")
+    parser.add_argument("--problems", type=_csv,
+                        help=f"comma-separated, from: {', '.join(sq_problems.PROBLEMS)}; "
+                             "or learning_curve alone (= --multi-fidelity)")
     parser.add_argument("--tuners", type=_csv,
                         help="comma-separated family:name (ours:TPE, nni:Anneal, optuna:TPE, ...) or whole families")
     parser.add_argument("--budgets", type=lambda s: [int(x) for x in _csv(s)], help="default 25,50,100,200")
@@ -575,9 +682,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suggest-time", action="store_true",
                         help="measure TPE suggest time at --history observations instead")
     parser.add_argument("--history", type=lambda s: [int(x) for x in _csv(s)], default=[100, 1000, 5000])
+    parser.add_argument("--multi-fidelity", action="store_true",
+                        help="assessors, advisors and pruners on the learning-curve problem at equal epoch budgets "
+                             "(--budgets in epochs, default 135,270,540,1080; --tuners picks algorithms)")
+    parser.add_argument("--mf-slow-seeds", type=int, default=2,
+                        help="seeds for NNI 3.0's Curvefitting in --multi-fidelity (minutes per run; default 2)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
+    if args.multi_fidelity or args.problems == ["learning_curve"]:
+        return run_multi_fidelity(args, started)
     tuners = _select_tuners(args.tuners or (SUGGEST_TIME_TUNERS if args.suggest_time else None))
     tuners = available_tuners(tuners, args.skip_anchors, install=not args.no_install)
     versions = print_versions(tuners)

@@ -12,13 +12,15 @@ Families:
   TPE_legacy, Evolution, GridSearch), through ``generate_parameters`` / ``receive_trial_result`` /
   ``trial_end``. Which ``nni`` that is depends on the interpreter: ours in the project venv, NNI 3.0
   in its own venv;
-* ``optuna``: ``TPESampler`` / ``RandomSampler`` (defaults) through ``study.ask`` / ``study.tell``;
+* ``optuna``: ``TPESampler`` / ``RandomSampler`` / ``GPSampler`` / ``CmaEsSampler`` (defaults) through
+  ``study.ask`` / ``study.tell``;
 * ``hyperopt``: ``tpe.suggest`` / ``rand.suggest`` on a ``Trials`` object, one suggestion at a time.
 
 Run as a script, the driver reads one JSON command per line on stdin and answers one JSON line on
 stdout: ``{"op": "new", "tuner": "nni:TPE", "space": {...}, "seed": 0, "parallel": false}``,
 ``{"op": "ask", "ids": [...]}``, ``{"op": "tell", "results": [[id, params, loss], ...]}``,
-``{"op": "load", "count": n}``, ``{"op": "versions"}``. Needs only the stdlib, numpy and the
+``{"op": "load", "count": n}``, ``{"op": "versions"}``, and ``{"op": "mf_run", "algorithm": ..., "seed": s,
+"max_epochs": n}`` (one run of the multi-fidelity benchmark, ``sq_mf_runner.py``). Needs only the stdlib, numpy and the
 tuner's own package, so it runs in the NNI 3.0 venv and the peers venv alike.
 """
 
@@ -188,18 +190,18 @@ def _q_round(value: float, q: float, low: float | None = None, high: float | Non
 
 
 class OptunaAdapter(Adapter):
-    """Optuna's ``TPESampler`` or ``RandomSampler`` with default settings, define-by-run."""
+    """An Optuna sampler (:data:`OPTUNA_SAMPLERS`) with default settings, define-by-run.
+
+    ``GP`` (``GPSampler``) needs PyTorch and ``CMAES`` (``CmaEsSampler``) the ``cmaes`` package in
+    the peers venv; CMA-ES samples categorical parameters with its independent (random) sampler, as
+    Optuna does by default (its warning about that is silenced).
+    """
 
     def __init__(self, name: str, space: dict[str, Any], seed: int, parallel: bool) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        if name == "TPE":
-            sampler: Any = optuna.samplers.TPESampler(seed=seed)
-        elif name == "Random":
-            sampler = optuna.samplers.RandomSampler(seed=seed)
-        else:
-            raise ValueError(f"unknown Optuna sampler {name!r}; known: TPE, Random")
+        sampler = make_optuna_sampler(optuna, name, seed)
         self.optuna = optuna
         self.space = space
         self.study = optuna.create_study(sampler=sampler, direction="minimize")
@@ -216,44 +218,7 @@ class OptunaAdapter(Adapter):
         return params, seconds
 
     def _suggest(self, trial: Any, space: dict[str, Any], prefix: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, spec in space.items():
-            if name == "_name":
-                continue
-            label = prefix + name
-            kind, values = spec["_type"], spec["_value"]
-            if kind == "choice":
-                index = trial.suggest_categorical(label, list(range(len(values))))
-                option = values[index]
-                if all(isinstance(v, dict) and "_name" in v for v in values):
-                    out[name] = {"_name": option["_name"], **self._suggest(trial, option, f"{label}[{index}].")}
-                else:
-                    out[name] = option
-            elif kind == "randint":
-                out[name] = trial.suggest_int(label, int(values[0]), int(values[1]) - 1)
-            elif kind in ("uniform", "quniform"):
-                low, high = float(values[0]), float(values[1])
-                if kind == "quniform":
-                    q = float(values[2])
-                    steps = (high - low) / q
-                    if abs(steps - round(steps)) < 1e-9:
-                        out[name] = trial.suggest_float(label, low, high, step=q)
-                    else:
-                        out[name] = _q_round(trial.suggest_float(label, low, high), q, low, high)
-                else:
-                    out[name] = trial.suggest_float(label, low, high)
-            elif kind in ("loguniform", "qloguniform"):
-                low, high = float(values[0]), float(values[1])
-                value = trial.suggest_float(label, low, high, log=True)
-                out[name] = _q_round(value, float(values[2]), low, high) if kind == "qloguniform" else value
-            else:
-                # Optuna has no normal distributions: search mu +- 4 sigma uniformly instead.
-                mu, sigma = float(values[0]), float(values[1])
-                value = trial.suggest_float(label, mu - 4 * sigma, mu + 4 * sigma)
-                if kind.endswith("lognormal"):
-                    value = math.exp(value)
-                out[name] = _q_round(value, float(values[2])) if kind.startswith("q") else value
-        return out
+        return optuna_suggest(trial, space, prefix)
 
     def tell(self, results: list[tuple[int, Any, float]]) -> None:
         for parameter_id, _, loss in results:
@@ -272,6 +237,65 @@ class OptunaAdapter(Adapter):
             params["kind"] = ["a", "b", "c", "d"].index(params["kind"])
             trials.append(self.optuna.trial.create_trial(params=params, distributions=dists, value=value))
         self.study.add_trials(trials)
+
+
+#: Optuna samplers the benchmark knows (``optuna:NAME``).
+OPTUNA_SAMPLERS = ("TPE", "Random", "GP", "CMAES")
+
+
+def make_optuna_sampler(optuna: Any, name: str, seed: int) -> Any:
+    """Optuna's sampler ``name`` (:data:`OPTUNA_SAMPLERS`) with default settings and ``seed``."""
+    if name == "TPE":
+        return optuna.samplers.TPESampler(seed=seed)
+    if name == "Random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "GP":
+        return optuna.samplers.GPSampler(seed=seed)
+    if name == "CMAES":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    raise ValueError(f"unknown Optuna sampler {name!r}; known: {', '.join(OPTUNA_SAMPLERS)}")
+
+
+def optuna_suggest(trial: Any, space: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Draw a parameter set of NNI's ``space`` from an Optuna trial (define-by-run), in NNI's format."""
+    out: dict[str, Any] = {}
+    for name, spec in space.items():
+        if name == "_name":
+            continue
+        label = prefix + name
+        kind, values = spec["_type"], spec["_value"]
+        if kind == "choice":
+            index = trial.suggest_categorical(label, list(range(len(values))))
+            option = values[index]
+            if all(isinstance(v, dict) and "_name" in v for v in values):
+                out[name] = {"_name": option["_name"], **optuna_suggest(trial, option, f"{label}[{index}].")}
+            else:
+                out[name] = option
+        elif kind == "randint":
+            out[name] = trial.suggest_int(label, int(values[0]), int(values[1]) - 1)
+        elif kind in ("uniform", "quniform"):
+            low, high = float(values[0]), float(values[1])
+            if kind == "quniform":
+                q = float(values[2])
+                steps = (high - low) / q
+                if abs(steps - round(steps)) < 1e-9:
+                    out[name] = trial.suggest_float(label, low, high, step=q)
+                else:
+                    out[name] = _q_round(trial.suggest_float(label, low, high), q, low, high)
+            else:
+                out[name] = trial.suggest_float(label, low, high)
+        elif kind in ("loguniform", "qloguniform"):
+            low, high = float(values[0]), float(values[1])
+            value = trial.suggest_float(label, low, high, log=True)
+            out[name] = _q_round(value, float(values[2]), low, high) if kind == "qloguniform" else value
+        else:
+            # Optuna has no normal distributions: search mu +- 4 sigma uniformly instead.
+            mu, sigma = float(values[0]), float(values[1])
+            value = trial.suggest_float(label, mu - 4 * sigma, mu + 4 * sigma)
+            if kind.endswith("lognormal"):
+                value = math.exp(value)
+            out[name] = _q_round(value, float(values[2])) if kind.startswith("q") else value
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -440,6 +464,11 @@ def main() -> None:
                 reply = {"ok": True}
             elif op == "versions":
                 reply = {"versions": versions()}
+            elif op == "mf_run":
+                # one whole run of the multi-fidelity benchmark (sq_mf_runner.py, beside this file)
+                import sq_mf_runner
+
+                reply = {"result": sq_mf_runner.run(command["algorithm"], command["seed"], command["max_epochs"])}
             else:
                 reply = {"error": f"unknown op {op!r}"}
         except Exception as error:  # reported to the parent, which decides what to do

@@ -41,6 +41,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nni.common.objectives import objectives_of_config
+
 from .web import Request, Response, Route
 
 if TYPE_CHECKING:
@@ -507,16 +509,19 @@ class PortalData:
         rows = self.rows()
         counts: dict[str, int] = {}
         maximize = _optimize_mode(engine.params) != 'minimize'
+        # a multi-objective experiment's best trial is the best by its first declared objective
+        objectives = objectives_of_config(engine.params) or []
+        best_key, best_maximize = (objectives[0].name, objectives[0].maximize) if objectives else ('default', maximize)
         best: TrialRow | None = None
         best_value = 0.0
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
             if row.status != 'SUCCEEDED' or not row.metric:
                 continue
-            value = row.metric.get('default')
+            value = row.metric.get(best_key)
             if value is None:
                 continue
-            if best is None or (value > best_value if maximize else value < best_value):
+            if best is None or (value > best_value if best_maximize else value < best_value):
                 best, best_value = row, value
         # the engine's summary walks every trial again; only a live experiment has a queue to report
         summary = engine.summary() if engine.status not in ('VIEWED', 'STOPPED', 'INITIALIZED') else {}
@@ -537,7 +542,9 @@ class PortalData:
             'optimizeMode': 'maximize' if maximize else 'minimize',
             'best': None if best is None else {
                 'trialJobId': best.trial_id, 'sequenceId': best.sequence_id, 'value': best_value,
-                'metric': best.metric},
+                'metric': best.metric, 'metricKey': best_key,
+                'mode': 'maximize' if best_maximize else 'minimize'},
+            'objectives': [{'name': o.name, 'mode': o.mode()} for o in objectives],
             'paramNames': self._param_names,
             'metricKeys': self._metric_keys,
             'readOnly': engine.status == 'VIEWED',

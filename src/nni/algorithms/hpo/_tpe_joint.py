@@ -47,6 +47,8 @@ _MIN_GOOD_SHARE = 0.1
 # seeds other than the reported ones: 1 (each kernel almost all on its own option) lets a search
 # commit to one branch of a nested choice for good; 3 to 6 explore the branches enough, 4 was best.
 _CATEGORICAL_SMOOTHING = 4.0
+_ABOVE_WEIGHTS_BY_LOSS = False
+_GOOD_WIDTH_SCALE = 1.0
 
 
 class _Dim:
@@ -103,7 +105,8 @@ def _std_normal_cdf(z: np.ndarray) -> np.ndarray:
 class _Mixture:
     """Product-kernel mixture over the group's dimensions: one component per observation + prior."""
 
-    def __init__(self, dims: list[_Dim], points: np.ndarray, weights: np.ndarray, prior_weight: float) -> None:
+    def __init__(self, dims: list[_Dim], points: np.ndarray, weights: np.ndarray, prior_weight: float,
+                 width_scale: float = 1.0) -> None:
         self.dims = dims
         self.points = points  # (n, d) formatted values
         count, ndim = points.shape
@@ -122,7 +125,7 @@ class _Mixture:
                 continue
             if count == 0 or not dim.width > 0:
                 continue
-            self.sigmas[:, j] = _adaptive_widths(points[:, j], dim, count)
+            self.sigmas[:, j] = _adaptive_widths(points[:, j], dim, count) * width_scale
         # Truncation mass of each numeric kernel inside the bounds, per component and dimension.
         self.log_mass = np.zeros((count, ndim))
         for j, dim in enumerate(dims):
@@ -284,8 +287,13 @@ def suggest_group(
     order = np.argsort(losses, kind="stable")
     is_good = np.zeros(count, dtype=bool)
     is_good[order[:n_good]] = True
-    good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight)
-    bad = _Mixture(dims, points[~is_good], _weights(int((~is_good).sum()), args.linear_forgetting), args.prior_weight)
+    good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight,
+                    _GOOD_WIDTH_SCALE)
+    if _ABOVE_WEIGHTS_BY_LOSS:
+        above = order[n_good:]
+        bad = _Mixture(dims, points[above], _weights(len(above), args.linear_forgetting), args.prior_weight)
+    else:
+        bad = _Mixture(dims, points[~is_good], _weights(int((~is_good).sum()), args.linear_forgetting), args.prior_weight)
     candidates = good.sample(args.n_ei_candidates, rng)
     with np.errstate(invalid="ignore"):
         score = good.log_pdf(candidates) - bad.log_pdf(candidates)

@@ -831,30 +831,53 @@ export class DurationPlot extends BasePlot {
   }
 }
 
-/** Indexes of the non-dominated points for two objectives. */
-export function paretoFront(points, maxX, maxY) {
-  const order = points.map((p, i) => i).sort((a, b) => {
-    const dx = (points[b].x - points[a].x) * (maxX ? 1 : -1);
-    if (dx !== 0) return dx;
-    return (points[b].y - points[a].y) * (maxY ? 1 : -1);
-  });
-  const front = [];
-  let bestY = null;
-  for (const i of order) {
-    const y = points[i].y;
-    if (bestY === null || (maxY ? y > bestY : y < bestY)) {
-      front.push(i);
-      bestY = y;
+/**
+ * Indexes (ascending) of the points no other point dominates, by the rule of the manager's
+ * `GET /pareto-front` (nni.common.objectives): a point dominates another when it is no worse in
+ * every objective and strictly better in one, so equal points are all kept.
+ *
+ * `points` are arrays of finite numbers, one per objective; `maximize` says for each objective
+ * whether higher is better. Sorting first means a point only needs checking against the front
+ * found so far: whatever dominates it sorts before it, and so does a front member dominating it.
+ */
+export function paretoFront(points, maximize) {
+  const losses = points.map((p) => p.map((v, k) => (maximize[k] ? -v : v)));
+  const order = losses.map((_, i) => i).sort((a, b) => {
+    for (let k = 0; k < maximize.length; k += 1) {
+      if (losses[a][k] !== losses[b][k]) return losses[a][k] - losses[b][k];
     }
+    return a - b;
+  });
+  const dominates = (a, b) => {
+    let better = false;
+    for (let k = 0; k < a.length; k += 1) {
+      if (a[k] > b[k]) return false;
+      if (a[k] < b[k]) better = true;
+    }
+    return better;
+  };
+  const front = [];
+  for (const i of order) {
+    if (!front.some((j) => dominates(losses[j], losses[i]))) front.push(i);
   }
-  return front;
+  return front.sort((a, b) => a - b);
 }
 
-/** Two metric keys against each other, with the Pareto front highlighted. */
+/** Trials the Pareto front may hold: succeeded ones, as the manager counts them. */
+function frontCandidate(trial) {
+  return trial.status === 'SUCCEEDED';
+}
+
+/**
+ * Two metric keys against each other, with the Pareto front of that pair highlighted; with
+ * `view.pareto.experiment` (the declared objectives, when they are not just this pair) the
+ * experiment's own front over all of them is ringed too.
+ */
 export class ParetoPlot extends BasePlot {
   constructor(container) {
     super(container, { height: 380, label: 'Pareto front' });
     this.front = [];
+    this.experimentFront = null;
   }
 
   draw(ctx, width, height) {
@@ -862,13 +885,29 @@ export class ParetoPlot extends BasePlot {
     const view = this.view;
     this.points = { xs: [], ys: [], items: [] };
     this.front = [];
+    this.experimentFront = null;
     if (!view || !view.pareto) return;
-    const { xIndex, yIndex, maxX, maxY, xKey, yKey } = view.pareto;
+    const { xIndex, yIndex, maxX, maxY, xKey, yKey, experiment } = view.pareto;
     const data = [];
     for (const trial of view.trials) {
       const x = metricOf(trial, xIndex);
       const y = metricOf(trial, yIndex);
       if (x !== null && y !== null) data.push({ x, y, trial });
+    }
+    if (experiment) {
+      // the experiment's front is over every declared objective, from every trial (also those
+      // this pair of axes cannot place)
+      const members = [];
+      const vectors = [];
+      for (const trial of view.trials) {
+        if (!frontCandidate(trial)) continue;
+        const vector = experiment.map((o) => metricOf(trial, o.index));
+        if (vector.every((v) => v !== null)) {
+          members.push(trial);
+          vectors.push(vector);
+        }
+      }
+      this.experimentFront = paretoFront(vectors, experiment.map((o) => o.maximize)).map((i) => members[i]);
     }
     if (!data.length) {
       emptyMessage(ctx, width, height, 'No trial reported both metrics', colors);
@@ -879,7 +918,8 @@ export class ParetoPlot extends BasePlot {
     const yScale = makeScale('linear', padExtent(extent(data.map((d) => d.y)), 0.05), [frame.bottom, frame.top]);
     drawAxes(ctx, frame, xScale, yScale, { xLabel: `${xKey} (${maxX ? 'max' : 'min'})`,
       yLabel: `${yKey} (${maxY ? 'max' : 'min'})`, colors });
-    const frontIdx = paretoFront(data, maxX, maxY);
+    const candidates = data.map((d, i) => i).filter((i) => frontCandidate(data[i].trial));
+    const frontIdx = paretoFront(candidates.map((i) => [data[i].x, data[i].y]), [maxX, maxY]).map((k) => candidates[k]);
     const onFront = new Set(frontIdx);
     ctx.fillStyle = colors.muted;
     ctx.globalAlpha = 0.45;
@@ -914,12 +954,29 @@ export class ParetoPlot extends BasePlot {
       ctx.arc(x, y, 4.5, 0, Math.PI * 2);
     }
     ctx.fill();
+    if (this.experimentFront) {
+      // the experiment's front members: a ring, so the 2-D front's dots stay readable under it
+      const ringed = new Set(this.experimentFront);
+      ctx.strokeStyle = colors.fg;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      data.forEach((d) => {
+        if (!ringed.has(d.trial)) return;
+        const x = xScale.map(d.x);
+        const y = yScale.map(d.y);
+        ctx.moveTo(x + 7, y);
+        ctx.arc(x, y, 7, 0, Math.PI * 2);
+      });
+      ctx.stroke();
+    }
     this.front = frontIdx.map((i) => data[i].trial);
   }
 
   tipFor(trial) {
     const { xIndex, yIndex, xKey, yKey } = this.view.pareto;
-    return tipLines(trial, this.view, [`${xKey}: ${num(metricOf(trial, xIndex))}`, `${yKey}: ${num(metricOf(trial, yIndex))}`]);
+    const lines = [`${xKey}: ${num(metricOf(trial, xIndex))}`, `${yKey}: ${num(metricOf(trial, yIndex))}`];
+    if (this.experimentFront && this.experimentFront.includes(trial)) lines.push("on the experiment's Pareto front");
+    return tipLines(trial, this.view, lines);
   }
 }
 

@@ -254,9 +254,12 @@ export function mount(container) {
       return;
     }
     setText(bestValue, num(best.value));
-    const extra = best.metric ? Object.entries(best.metric).filter(([k]) => k !== 'default').map(([k, v]) => `${k} ${num(v)}`).join(' · ') : '';
+    // several objectives: best by the first declared one, named with its direction
+    const key = best.metricKey || 'default';
+    const extra = best.metric ? Object.entries(best.metric).filter(([k]) => k !== 'default' && k !== key).map(([k, v]) => `${k} ${num(v)}`).join(' · ') : '';
+    const mode = key === 'default' ? state.optimizeMode : `${key} (first objective), ${best.mode}`;
     setChildren(bestTrial, h('a.mono', { href: `#/trial/${encodeURIComponent(best.trialJobId)}` }, `#${best.sequenceId} ${best.trialJobId}`),
-      h('span.muted', ` · ${state.optimizeMode}`), extra ? h('div.muted', extra) : null);
+      h('span.muted', { dataset: { best: key } }, ` · ${mode}`), extra ? h('div.muted', extra) : null);
   }
 
   function renderInfo() {

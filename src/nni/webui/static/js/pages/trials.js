@@ -28,8 +28,10 @@ const MAX_COMPARE = 20;
 const HIDDEN_COLUMNS_KEY = 'nni.trials.hiddenColumns';
 
 // kept across visits so that opening a trial and coming back restores the view
+// (metricKey, paretoX and paretoY stay null until the user picks one: until then the declared
+// objectives, if any, choose)
 const saved = {
-  tab: 'metric', metricKey: 'default', directions: {}, sort: 'sequenceId', order: 'asc', statuses: new Set(),
+  tab: 'metric', metricKey: null, directions: {}, sort: 'sequenceId', order: 'asc', statuses: new Set(),
   search: '', selected: new Set(), topN: 0, paretoX: null, paretoY: null, hidden: loadHiddenColumns(),
 };
 
@@ -50,10 +52,43 @@ function saveHiddenColumns() {
   }
 }
 
+const DIRECTIONS = { maximize: true, minimize: false };
+const isMapping = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * The objectives a multi-objective experiment declares, as `[{name, maximize}]` in declaration
+ * order; empty for a single objective. Read from the config in the state's profile by the same
+ * rules as the manager (nni.common.objectives.objectives_of_config): the tuner's (else the
+ * advisor's) `optimize_mode` as a mapping of two or more metrics to maximize/minimize.
+ */
+export function declaredObjectives(state) {
+  const params = state && state.profile ? state.profile.params || {} : {};
+  for (const section of ['tuner', 'advisor']) {
+    const algorithm = params[section];
+    if (!isMapping(algorithm)) continue;
+    const classArgs = algorithm.classArgs || algorithm.class_args || {};
+    if (!isMapping(classArgs)) continue;
+    const modes = classArgs.optimize_mode;
+    if (!isMapping(modes)) return [];
+    const entries = Object.entries(modes);
+    if (entries.length < 2 || entries.some(([name, mode]) => !name || !(mode in DIRECTIONS))) return [];
+    return entries.map(([name, mode]) => ({ name, maximize: DIRECTIONS[mode] }));
+  }
+  return [];
+}
+
 export function metricDirection(key, state) {
   if (key in saved.directions) return saved.directions[key];
+  const declared = declaredObjectives(state).find((o) => o.name === key);
+  if (declared) return declared.maximize;
   if (key === 'default') return state.optimizeMode !== 'minimize';
   return !MINIMIZE_HINT.test(key);
+}
+
+/** Metric keys for the pickers: the declared objectives first (in their order), then the rest. */
+export function objectivesFirst(keys, state) {
+  const declared = declaredObjectives(state).map((o) => o.name).filter((name) => keys.includes(name));
+  return [...declared, ...keys.filter((k) => !declared.includes(k))];
 }
 
 export function trialRowParams(trial) {
@@ -347,8 +382,38 @@ export function mount(container) {
   // ------------------------------------------------------------------ charts
   function metricIndex() {
     const keys = digest ? digest.metricKeys : [];
+    // the user's pick, else the first declared objective, else the first key (default)
     const i = keys.indexOf(saved.metricKey);
-    return i >= 0 ? i : 0;
+    if (i >= 0) return i;
+    const first = objectivesFirst(keys, state)[0];
+    return first === undefined ? 0 : keys.indexOf(first);
+  }
+
+  /**
+   * Axes of the Pareto tab and what its front means. The user's picks win; otherwise the first
+   * two declared objectives, otherwise the first two keys. `experiment` lists the declared
+   * objectives whenever the plotted pair's front is not the experiment's own (three or more
+   * objectives, other axes, or directions turned around), so the plot can ring that front too.
+   */
+  function paretoView(keys) {
+    const ordered = objectivesFirst(keys, state);
+    const xKey = keys.includes(saved.paretoX) ? saved.paretoX : ordered[0];
+    // y keeps its default (the second objective) when only x was picked, unless x took it
+    const yKey = [saved.paretoY, ordered[1], ...ordered].find((k) => keys.includes(k) && k !== xKey);
+    const pareto = { xKey, yKey, xIndex: keys.indexOf(xKey), yIndex: keys.indexOf(yKey),
+      maxX: metricDirection(xKey, state), maxY: metricDirection(yKey, state), declared: [], isExperimentFront: false,
+      experiment: null };
+    const declared = declaredObjectives(state);
+    if (declared.length) {
+      pareto.declared = declared;
+      const byName = new Map(declared.map((o) => [o.name, o]));
+      pareto.isExperimentFront = declared.length === 2 && byName.has(xKey) && byName.has(yKey)
+        && byName.get(xKey).maximize === pareto.maxX && byName.get(yKey).maximize === pareto.maxY;
+      if (!pareto.isExperimentFront && declared.every((o) => keys.includes(o.name))) {
+        pareto.experiment = declared.map((o) => ({ ...o, index: keys.indexOf(o.name) }));
+      }
+    }
+    return pareto;
   }
 
   function makeView() {
@@ -360,12 +425,7 @@ export function mount(container) {
       space: state.profile.params.searchSpace || {}, topN: saved.topN, finished: FINAL_EXPERIMENT.has(state.status),
       onOpen: (id) => { location.hash = `#/trial/${encodeURIComponent(id)}`; },
     };
-    if (saved.tab === 'pareto' && keys.length >= 2) {
-      const xKey = keys.includes(saved.paretoX) ? saved.paretoX : keys[0];
-      const yKey = keys.includes(saved.paretoY) && saved.paretoY !== xKey ? saved.paretoY : keys.find((k) => k !== xKey);
-      view.pareto = { xKey, yKey, xIndex: keys.indexOf(xKey), yIndex: keys.indexOf(yKey),
-        maxX: metricDirection(xKey, state), maxY: metricDirection(yKey, state) };
-    }
+    if (saved.tab === 'pareto' && keys.length >= 2) view.pareto = paretoView(keys);
     return view;
   }
 
@@ -394,7 +454,7 @@ export function mount(container) {
   }
 
   function renderOptions() {
-    const keys = digest ? digest.metricKeys : [];
+    const keys = digest ? objectivesFirst(digest.metricKeys, state) : [];
     const parts = [];
     if (saved.tab === 'pareto') {
       const view = makeView();
@@ -407,15 +467,24 @@ export function mount(container) {
         select.value = current;
         return h('label.opt', `${label} `, select, ' ', directionToggle(current));
       };
-      parts.push(pick('x', view.pareto.xKey, (v) => { saved.paretoX = v; }), pick('y', view.pareto.yKey, (v) => { saved.paretoY = v; }));
+      // picking on one axis what the other shows swaps them, so neither pick is lost
+      const { xKey, yKey } = view.pareto;
+      parts.push(pick('x', xKey, (v) => {
+        if (v === yKey) saved.paretoY = xKey;
+        saved.paretoX = v;
+      }), pick('y', yKey, (v) => {
+        if (v === xKey) saved.paretoX = yKey;
+        saved.paretoY = v;
+      }));
     } else if (keys.length > 1) {
       const select = h('select', { 'aria-label': 'metric key', onchange: () => {
         saved.metricKey = select.value;
         renderOptions();
         drawChart();
       } }, keys.map((k) => h('option', { value: k }, k === 'default' ? 'default metric' : k)));
-      select.value = keys[metricIndex()];
-      parts.push(h('label.opt', 'metric ', select), directionToggle(keys[metricIndex()]));
+      const current = digest.metricKeys[metricIndex()];
+      select.value = current;
+      parts.push(h('label.opt', 'metric ', select), directionToggle(current));
     } else if (saved.tab === 'best') {
       parts.push(directionToggle('default'));
     }
@@ -483,12 +552,37 @@ export function mount(container) {
     if (plot instanceof IntermediatePlot) plot.setSeries(series ? series.trials : null);
     const view = makeView();
     plot.update(view);
-    if (plot instanceof ParetoPlot) {
-      const front = plot.front.slice().sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-      setChildren(chartFoot, h('span.muted.small', `Pareto front: ${front.length} trial${front.length === 1 ? '' : 's'}: `),
-        front.slice(0, 40).map((t) => [h('a.mono', { href: `#/trial/${encodeURIComponent(t.id)}` }, t.id), ' ']),
-        front.length > 40 ? '…' : '');
+    if (plot instanceof ParetoPlot) setChildren(chartFoot, paretoFoot(view.pareto));
+  }
+
+  /** The trials on the drawn front, and the experiment's front when that is another set. */
+  function paretoFoot(pareto) {
+    if (!pareto) return [];
+    const dir = (maximize) => (maximize ? 'max' : 'min');
+    const pair = `${pareto.xKey} (${dir(pareto.maxX)}) and ${pareto.yKey} (${dir(pareto.maxY)})`;
+    const all = pareto.declared.map((o) => `${o.name} (${dir(o.maximize)})`).join(', ');
+    let title;
+    if (pareto.isExperimentFront) title = `The experiment's Pareto front, over ${pair}`;
+    else if (pareto.declared.length > 2) title = `Pareto front of the 2-D projection on ${pair}`;
+    else title = `Pareto front of ${pair}`;
+    const lines = [frontLine('plot', title, plot.front)];
+    if (plot.experimentFront) {
+      lines.push(frontLine('experiment', `The experiment's Pareto front over all ${pareto.declared.length} objectives, `
+        + `${all} (ringed)`, plot.experimentFront));
+    } else if (pareto.declared.length && !pareto.isExperimentFront) {
+      const missing = pareto.declared.filter((o) => !digest.metricKeys.includes(o.name)).map((o) => o.name);
+      lines.push(h('div.muted.small', `The experiment's objectives are ${all}; no trial has reported `
+        + `${missing.join(', ')} yet, so its own Pareto front is empty.`));
     }
+    return lines;
+  }
+
+  function frontLine(kind, title, trials) {
+    const front = trials.slice().sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    return h('div.pareto-front', { dataset: { front: kind, count: String(front.length) } },
+      h('span.muted.small', `${title}: ${front.length} trial${front.length === 1 ? '' : 's'}: `),
+      front.slice(0, 40).map((t) => [h('a.mono', { href: `#/trial/${encodeURIComponent(t.id)}` }, t.id), ' ']),
+      front.length > 40 ? '…' : '');
   }
 
   async function loadSeries() {
