@@ -82,6 +82,37 @@ def test_a_trial_started_before_a_manager_sigkill_finishes_once_after_resume(wor
     wait_for(lambda: not processes_of_experiment(experiment.id), timeout=15)
 
 
+def test_a_reattached_trial_reports_live_to_a_resumed_manager_on_another_port(workdir, monkeypatch,
+                                                                            cleanup_experiments):
+    monkeypatch.setenv('FAULT_STEPS', '60')
+    monkeypatch.setenv('FAULT_STEP_S', '0.1')
+    config = make_config(workdir, trials=1, concurrency=1)
+    experiment = start_detached(config)
+    cleanup_experiments.append(experiment.id)
+    wait_for(lambda: experiment.list_trial_jobs() and experiment.list_trial_jobs()[0].status == 'RUNNING',
+             timeout=30)
+    old_port = experiment.port
+    sigkill_manager(experiment)
+    resumed = resume_detached(experiment.id)
+    assert resumed.port != old_port
+    try:
+        def live_metrics() -> int:
+            [trial] = resumed.list_trial_jobs()
+            return len(resumed.get_job_metrics(trial.trialJobId).get(trial.trialJobId, [])) if (
+                trial.status == 'RUNNING') else -1
+        # metrics the trial sent while no manager listened came from its file at reattach; then it
+        # follows .nni/manager-url and keeps reporting over HTTP while it runs
+        seen = live_metrics()
+        wait_for(lambda: live_metrics() >= seen + 5 or live_metrics() < 0, timeout=30)
+        assert live_metrics() >= seen + 5, 'no metric reached the resumed manager while the trial ran'
+        trial = _the_succeeded_trial(resumed)
+        with open_store(workdir, experiment.id) as db:
+            count = db.execute('SELECT count(*) FROM MetricData WHERE trialJobId = ?', (trial.trialJobId,)).fetchone()[0]
+        assert count == 61
+    finally:
+        resumed.stop()
+
+
 def _daemon_config(workdir: Path, monkeypatch, command: str | None = None):
     monkeypatch.setenv('FAULT_STEPS', '200')
     monkeypatch.setenv('FAULT_STEP_S', '0.2')

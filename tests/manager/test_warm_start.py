@@ -30,6 +30,9 @@ report = {
     'leader': os.getsid(0) == os.getpid(), 'umask': os.umask(0o22), 'sigint': str(__import__('signal').getsignal(2)),
     'loader': type(__loader__).__name__, 'spec': __spec__, 'package': __package__,
     'fds': len(os.listdir('/proc/self/fd')),  # nothing of the warm interpreter's leaks into the trial
+    # tools find trials by these in /proc/<pid>/environ (the kernel's copy, not os.environ)
+    'proc_environ': sorted(item.decode() for item in open('/proc/self/environ', 'rb').read().split(b'\\0')
+                           if item.startswith((b'NNI_EXP_ID=', b'NNI_TRIAL_JOB_ID=', b'EXTRA_PATH_ENTRY'))),
 }
 import random
 with open(os.path.join(os.environ['NNI_SYS_DIR'], '..', 'random.txt'), 'a') as out:
@@ -100,6 +103,8 @@ class _Runner:
                 for key in ('trial', 'cwd'):
                     assert report[key] == (trial_id if key == 'trial' else str(self.tmp_path))
                     report.pop(key)
+                assert f'NNI_TRIAL_JOB_ID={trial_id}' in report['proc_environ']
+                report['proc_environ'].remove(f'NNI_TRIAL_JOB_ID={trial_id}')
                 return (report, self.exits[trial_id].exit_code, (spec.trial_dir / 'trial.stdout').read_text(),
                         (spec.trial_dir / 'trial.stderr').read_text())
             assert not warm or self.count < 50

@@ -5,7 +5,10 @@
   410 = closed).
 * Metrics: one ``PUT`` each, body ``{"type": "metric", "metric": "<envelope json>"}``, header
   ``X-NNI-Token``, over one kept-alive HTTP/1.1 connection.
-* When the manager cannot be reached (connection error, timeout, non-2xx answer) the envelope is
+* When the manager cannot be reached, the trial first looks for ``NNI_SYS_DIR/.nni/manager-url``:
+  a resumed manager that took the trial over writes its own channel URL there (it may listen on
+  another port), and the request is sent there instead.
+* When the manager still cannot be reached (connection error, timeout, non-2xx answer) the envelope is
   appended to ``NNI_SYS_DIR/.nni/metrics``; the manager ingests that file when the trial ends, so no
   metric is lost. The exception is 400: the manager refused the metric itself, and the trial gets a
   ``ValueError`` with the manager's message.
@@ -118,6 +121,35 @@ class HttpTrialCommandChannel(TrialCommandChannel):
         self._conn = None
 
     def _request(self, method: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """Send one request and read the whole answer; follows a resumed manager to its new URL."""
+        try:
+            return self._request_once(method, body)
+        except _Unreachable:
+            if not self._follow_new_manager():
+                raise
+            return self._request_once(method, body)
+
+    def _follow_new_manager(self) -> bool:
+        """Switch to the URL a resumed manager left in ``.nni/manager-url``; whether it changed."""
+        if self.sys_dir is None:
+            return False
+        try:
+            with open(os.path.join(self.sys_dir, '.nni', 'manager-url'), encoding='utf-8') as handle:
+                url = handle.read().strip()
+        except OSError:
+            return False
+        if not url or url == self.url:
+            return False
+        try:
+            host, port, path = _split_http_url(url)
+        except ValueError:
+            return False
+        self._drop_connection()
+        self.url, self._host, self._port, self._path = url, host, port, path
+        self._offline_until = 0.0
+        return True
+
+    def _request_once(self, method: str, body: bytes | None = None) -> tuple[int, bytes]:
         """Send one request and read the whole answer (which keeps the connection reusable)."""
         from nni.runtime.mini_http import HttpError, StaleConnection
 
@@ -216,7 +248,7 @@ class HttpTrialCommandChannel(TrialCommandChannel):
         envelope = encode_envelope(type, parameter_id, trial_job_id, sequence, value)
         body = dumps({'type': 'metric', 'metric': envelope}).encode('utf-8')
         with self._lock:
-            if time.monotonic() >= self._offline_until:
+            if time.monotonic() >= self._offline_until or self._follow_new_manager():
                 try:
                     status, data = self._request('PUT', body)
                     if 200 <= status < 300:

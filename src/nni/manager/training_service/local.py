@@ -41,6 +41,8 @@ KILL_GRACE_SECONDS = 5.0
 INTERRUPTED_FILE = '.nni/interrupted'
 #: files of an attempt that a later attempt of the same trial must not overwrite or read as its own
 ATTEMPT_FILES = ('trial.stdout', 'trial.stderr', '.nni/metrics')
+#: the current manager's trial channel URL, for trials started by an earlier manager
+MANAGER_URL_FILE = '.nni/manager-url'
 
 
 #: characters that make a command more than "program and plain arguments" for bash
@@ -57,13 +59,34 @@ def trial_argv(command: str) -> list[str]:
     return ['/bin/bash', '-c', command]
 
 
+def point_to_this_manager(spec: TrialSpec) -> None:
+    """Tell a reattached trial where this manager listens (``.nni/manager-url``).
+
+    The trial's ``NNI_TRIAL_COMMAND_CHANNEL`` names the port of the manager that started it; a
+    resumed manager may listen elsewhere. The trial's channel reads this file when its manager
+    cannot be reached (nni.runtime.http_channel), so it reports live again instead of only into its
+    metrics file.
+    """
+    url = spec.env.get('NNI_TRIAL_COMMAND_CHANNEL')
+    if not url:
+        return
+    path = spec.trial_dir / MANAGER_URL_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + '.tmp')
+        temporary.write_text(url + '\n', encoding='utf-8')
+        os.replace(temporary, path)
+    except OSError as error:
+        _logger.warning('cannot tell trial %s where the manager listens: %s', spec.trial_id, error)
+
+
 def rotate_attempt_files(trial_dir: Path, previous_attempt: int) -> None:
     """Keep the files of attempt ``previous_attempt`` as ``<name>.attempt-<n>`` before the next one starts."""
     for name in ATTEMPT_FILES:
         path = trial_dir / name
         if path.exists():
             os.replace(path, path.with_name(f'{path.name}.attempt-{previous_attempt}'))
-    for name in (EXIT_CODE_FILE, INTERRUPTED_FILE):
+    for name in (EXIT_CODE_FILE, INTERRUPTED_FILE, MANAGER_URL_FILE):
         try:
             (trial_dir / name).unlink()
         except FileNotFoundError:
@@ -298,6 +321,7 @@ class LocalTrainingService(TrainingService):
                     self._gpus._in_use[index] += 1
                 self._running[spec.trial_id] = _RunningTrial(spec, int(handle['pid']), handle.get('start_ticks'),
                                                              gpus)
+                point_to_this_manager(spec)
                 return None
             if answer.get('state') == 'exited':
                 return _trial_exit(spec.trial_id, answer)
@@ -325,6 +349,7 @@ class LocalTrainingService(TrainingService):
             answer = {}
         if answer.get('state') == 'running':
             self._running[spec.trial_id] = _RunningTrial(spec, int(answer['pid']), answer.get('start_ticks'), [])
+            point_to_this_manager(spec)
             return None
         if answer.get('state') == 'exited':
             return _trial_exit(spec.trial_id, answer)

@@ -37,6 +37,8 @@ IGNORED_AT_START = ('SIGPIPE', 'SIGXFSZ')
 PR_SET_NAME = 15
 #: bytes of blank argument the warm interpreter is started with, rewritten as each trial's command line
 TITLE_ROOM = 2048
+#: spare bytes of environment it is started with (``NNI_WARM_ROOM``), for each trial's variables
+ENVIRONMENT_ROOM = 16384
 
 
 def preload() -> None:
@@ -101,6 +103,33 @@ def libc():  # type: ignore[no-untyped-def]
     return _LIBC[0]
 
 
+def show_environment(env: dict[str, str]) -> None:
+    """Make ``/proc/<pid>/environ`` show the trial's environment, as for a trial exec-ed with it.
+
+    Tools (and the supervisor's own sweep) find a trial's processes by ``NNI_EXP_ID`` and
+    ``NNI_TRIAL_JOB_ID`` there, and the kernel shows the process's initial environment block, not
+    ``os.environ``. The warm interpreter was started with :data:`ENVIRONMENT_ROOM` spare bytes in that
+    block; the trial's variables are written over it (``NNI_*`` first, should anything not fit).
+    Called after ``os.environ`` was replaced, so the C library no longer points into the block.
+    """
+    try:
+        import ctypes
+
+        with open('/proc/self/stat', 'rb') as stat:
+            fields = stat.read().rsplit(b')', 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # fields 50 and 51: env_start, env_end
+        size = end - start
+        ordered = sorted(env.items(), key=lambda item: not item[0].startswith('NNI_'))
+        block = bytearray()
+        for key, value in ordered:
+            entry = f'{key}={value}'.encode('utf-8', 'surrogateescape') + b'\0'
+            if len(block) + len(entry) <= size:
+                block += entry
+        ctypes.memmove(start, bytes(block) + b'\0' * (size - len(block)), size)
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+
+
 def show_command_line(words: list[str]) -> None:
     """Make ``/proc/<pid>/cmdline`` (``ps``, ``pgrep -f``) show the trial's command, not this file's.
 
@@ -151,6 +180,7 @@ def become_trial(request: dict, stdout_fd: int, stderr_fd: int, control: socket.
         os.chdir(request['cwd'])
         os.environ.clear()
         os.environ.update(request['env'])
+        show_environment(request['env'])
         name_process(request['script'])
         show_command_line(request['words'])
     except BaseException as error:  # noqa: BLE001 - nothing of the trial ran yet: say why and leave

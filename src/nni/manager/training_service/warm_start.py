@@ -33,6 +33,8 @@ FORK_TIMEOUT_S = 5.0
 MAX_FAILURES = 3
 #: room for the trials' command lines in the warm interpreter's own (``warm_python.show_command_line``)
 TITLE_ROOM = 2048
+#: room for the trials' environments in the warm interpreter's own (``warm_python.show_environment``)
+ENVIRONMENT_ROOM = 16384
 _SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'warm_python.py')
 
 
@@ -97,7 +99,8 @@ class WarmInterpreter:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [plan.interpreter, _SCRIPT, str(theirs.fileno()), ' ' * TITLE_ROOM], env=stable_environment(env),
+                [plan.interpreter, _SCRIPT, str(theirs.fileno()), ' ' * TITLE_ROOM],
+                env=dict(stable_environment(env), NNI_WARM_ROOM=' ' * ENVIRONMENT_ROOM),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), cwd='/')
         finally:
             theirs.close()
