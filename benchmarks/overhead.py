@@ -13,6 +13,8 @@ What it measures (DESIGN.md section 6 gives the budgets):
    Budget: >= 80% of the bare loop at concurrency 4.
    At concurrency 4 the experiment is also set against a loop spawning ``python -c pass`` with the same
    interpreter, 4 at a time: the physical limit of a process per trial. Budget: >= 0.6x (DESIGN.md).
+   The trials are forked by the supervisor's warm interpreter (docs/internals.md); the same experiment
+   with every trial in a fresh interpreter (``NNI_TRIAL_WARM_START=0``) is printed next to it.
 
 Each experiment runs in a child process (benchmarks/experiment_driver.py) under the interpreter of its
 side: this script's interpreter for ours, the NNI 3.0 venv's for the anchor. That venv is set up under
@@ -60,6 +62,8 @@ BUDGET_CONCURRENCY = 4
 #: the experiment's rate against a loop spawning ``python -c pass`` 4 at a time (start() included)
 BUDGET_PASS_FRACTION = 0.6
 PASS_ARGV = ('-c', 'pass')
+#: every trial in a fresh interpreter instead of forked by the supervisor's warm one (docs/internals.md)
+COLD_SWITCH = 'NNI_TRIAL_WARM_START=0'
 
 #: Seconds between two status requests while waiting for DONE. NNI 3.0 runs about a trial a second,
 #: so polling it fast buys no precision and only adds load.
@@ -119,7 +123,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_driver(python: str, mode: str, *options: str, timeout: float) -> dict[str, Any]:
+def run_driver(python: str, mode: str, *options: str, timeout: float, env_extra: dict[str, str] | None = None
+               ) -> dict[str, Any]:
     """Run benchmarks/experiment_driver.py under ``python`` in a throwaway home and working directory.
 
     Returns
@@ -135,7 +140,7 @@ def run_driver(python: str, mode: str, *options: str, timeout: float) -> dict[st
         shutil.copy(TRIAL, code / TRIAL.name)
         argv = [python, str(DRIVER), mode, '--port', str(free_port()), '--workdir', str(workdir),
                 '--code-dir', str(code), '--timeout', str(timeout), *options]
-        env = child_env(HOME=str(home), NNI_HOME_DIR=str(home / 'nni-home'))
+        env = child_env(HOME=str(home), NNI_HOME_DIR=str(home / 'nni-home'), **(env_extra or {}))
         try:
             done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=timeout + 120)
         except subprocess.TimeoutExpired as exc:
@@ -211,14 +216,15 @@ def measure_start(python: str, repeat: int, timeout: float = 120.0) -> dict[str,
 
 
 def measure_experiment_trials(
-    python: str, trials: int, concurrency: int, repeat: int = 1, poll: float = POLL_OURS_S, timeout: float | None = None
+    python: str, trials: int, concurrency: int, repeat: int = 1, poll: float = POLL_OURS_S, timeout: float | None = None,
+    env_extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Trivial trials run by an experiment, start() to DONE; the run with the median rate is kept."""
     if timeout is None:
         timeout = 60.0 + 10.0 * trials
     runs = [
         run_driver(python, 'trials', '--trials', str(trials), '--concurrency', str(concurrency), '--poll', str(poll),
-                   timeout=timeout)
+                   timeout=timeout, env_extra=env_extra)
         for _ in range(repeat)
     ]
     good = sorted((run for run in runs if 'error' not in run), key=lambda run: run['trials_per_s'])
@@ -445,6 +451,9 @@ def run_all(
         if concurrency == BUDGET_CONCURRENCY:
             log(f'[ours] python -c pass loop, {trials} processes at concurrency {concurrency}...')
             row['pass'] = guarded(measure_bare_loop, ours_python, trials, concurrency, trial_repeat, PASS_ARGV)
+            log(f'[ours] experiment with cold trials ({COLD_SWITCH}), {trials} trials at concurrency {concurrency}...')
+            row['ours_cold'] = guarded(measure_experiment_trials, ours_python, trials, concurrency, trial_repeat,
+                                       POLL_OURS_S, None, dict([COLD_SWITCH.split('=')]))
         if nni_python is not None:
             log(f'[nni] bare loop, {nni_trials} trials at concurrency {concurrency}...')
             row['nni_bare'] = guarded(measure_bare_loop, nni_python, nni_trials, concurrency, 1)
@@ -584,6 +593,10 @@ def format_table(results: dict[str, Any]) -> str:
                          '', '', ''))
             rows.append((f'   c={concurrency}: experiment / python -c pass loop (x)', num(ratio(ours_rate, pass_rate), '.3f'),
                          num(ratio(nni_rate, pass_rate), '.3f'), '', f'>= {BUDGET_PASS_FRACTION}x  {verdict(met)}'))
+            cold_rate = row.get('ours_cold', {}).get('trials_per_s')
+            errors(f'trials c={concurrency}', 'cold trials', row.get('ours_cold', {}))
+            rows.append((f'   c={concurrency}: cold trials ({COLD_SWITCH}) / pass loop (x)',
+                         num(ratio(cold_rate, pass_rate), '.3f'), '', '', ''))
         rows.append((f'   c={concurrency}: start() to DONE (s)', num(ours.get('elapsed_s'), '.2f'),
                      num(nni.get('elapsed_s'), '.2f'), '', ''))
         rows.append((f'   c={concurrency}: mean trial, launch to exit, in experiment (s)',

@@ -64,9 +64,11 @@ def test_main_skip_nni_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     for concurrency in ('2', '4'):
         row = results['trials'][concurrency]
         # the python -c pass loop (the physical limit) is measured at the budget's concurrency only
-        assert set(row) == ({'ours', 'bare', 'pass'} if concurrency == '4' else {'ours', 'bare'})
+        # and so is the experiment with every trial in a fresh interpreter
+        assert set(row) == ({'ours', 'bare', 'pass', 'ours_cold'} if concurrency == '4' else {'ours', 'bare'})
         if concurrency == '4':
             assert row['pass']['failed_processes'] == 0 and row['pass']['trials_per_s'] > 0
+            assert row['ours_cold']['trial_statuses'] == {'SUCCEEDED': 4}
         assert row['bare']['failed_processes'] == 0
         assert row['bare']['trials_per_s'] > 0 and row['bare']['trial_mean_s'] > 0
         assert row['ours']['trial_statuses'] == {'SUCCEEDED': 4}
