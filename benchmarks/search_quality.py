@@ -524,7 +524,8 @@ def print_suggest_time(table: dict[str, dict[str, float]], histories: list[int])
 # Multi-fidelity (learning-curve problem; sq_multifidelity.py, sq_mf_runner.py)
 
 #: NNI 3.0's Curvefitting refits its curves (MCMC) at every epoch of most trials, about ten minutes
-#: per run here: it runs on the first ``--mf-slow-seeds`` seeds only, and is compared with ours on those.
+#: per 1,080-epoch run here: it runs on the first ``--mf-slow-seeds`` seeds only, to ``--mf-slow-budget``
+#: epochs, and is compared with ours on those seeds and budgets.
 MF_SLOW = ("nni:Random+Curvefitting", "nni:TPE+Curvefitting")
 
 
@@ -549,11 +550,12 @@ def run_multi_fidelity(args: argparse.Namespace, started: float) -> int:
     versions = print_versions(algorithms)
     budgets = sorted(args.budgets or (sq_multifidelity.QUICK_BUDGETS if args.quick else sq_multifidelity.BUDGETS))
     seeds = list(range(args.seeds or (2 if args.quick else 10)))
-    jobs = [(algorithm, seed, budgets[-1]) for algorithm in algorithms for seed in seeds
-            if algorithm not in MF_SLOW or seed < args.mf_slow_seeds]  # fmt: skip
+    jobs = [(algorithm, seed, budgets[-1] if algorithm not in MF_SLOW else min(budgets[-1], args.mf_slow_budget))
+            for algorithm in algorithms for seed in seeds if algorithm not in MF_SLOW or seed < args.mf_slow_seeds]
     jobs.sort(key=lambda job: -sq_multifidelity.job_cost(job[0]))
     print(f"Multi-fidelity: learning-curve problem, {len(algorithms)} algorithms, seeds 0-{seeds[-1]} "
-          f"({', '.join(a for a in algorithms if a in MF_SLOW) or 'no slow ones'}: seeds below {args.mf_slow_seeds}), "
+          f"({', '.join(a for a in algorithms if a in MF_SLOW) or 'no slow ones'}: seeds below {args.mf_slow_seeds}, "
+          f"{args.mf_slow_budget} epochs), "
           f"epoch budgets {budgets}; workers: {args.workers}", flush=True)  # fmt: skip
     runs: list[dict[str, Any]] = []
     context = multiprocessing.get_context("fork")
@@ -687,6 +689,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(--budgets in epochs, default 135,270,540,1080; --tuners picks algorithms)")
     parser.add_argument("--mf-slow-seeds", type=int, default=2,
                         help="seeds for NNI 3.0's Curvefitting in --multi-fidelity (minutes per run; default 2)")
+    parser.add_argument("--mf-slow-budget", type=int, default=270,
+                        help="epochs of NNI 3.0's Curvefitting runs in --multi-fidelity (default 270)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()

@@ -49,6 +49,7 @@ _MIN_GOOD_SHARE = 0.1
 _CATEGORICAL_SMOOTHING = 4.0
 _ABOVE_WEIGHTS_BY_LOSS = False
 _GOOD_WIDTH_SCALE = 1.0
+_CONTINUOUS_CANDIDATE_FACTOR = 1
 
 
 class _Dim:
@@ -289,12 +290,15 @@ def suggest_group(
     is_good[order[:n_good]] = True
     good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight,
                     _GOOD_WIDTH_SCALE)
-    if _ABOVE_WEIGHTS_BY_LOSS:
+    continuous = not any(dim.categorical for dim in dims)
+    by_loss = _ABOVE_WEIGHTS_BY_LOSS is True or (_ABOVE_WEIGHTS_BY_LOSS == "continuous" and continuous)
+    if by_loss:
         above = order[n_good:]
         bad = _Mixture(dims, points[above], _weights(len(above), args.linear_forgetting), args.prior_weight)
     else:
         bad = _Mixture(dims, points[~is_good], _weights(int((~is_good).sum()), args.linear_forgetting), args.prior_weight)
-    candidates = good.sample(args.n_ei_candidates, rng)
+    n_candidates = args.n_ei_candidates * (_CONTINUOUS_CANDIDATE_FACTOR if continuous else 1)
+    candidates = good.sample(n_candidates, rng)
     with np.errstate(invalid="ignore"):
         score = good.log_pdf(candidates) - bad.log_pdf(candidates)
     score[~np.isfinite(score)] = -np.inf  # never prefer a candidate whose densities are undefined

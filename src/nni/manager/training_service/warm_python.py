@@ -191,7 +191,13 @@ def become_trial(request: dict, stdout_fd: int, stderr_fd: int, control: socket.
     try:
         code = run_script(request['script'], request['argv'])
     finally:
-        os._exit(finish(code))
+        # whatever happens now (a second Ctrl-C while threads are joined), this process is the
+        # trial's and ends here: it must never return into the warm interpreter's loop
+        try:
+            code = finish(code)
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(code if code >= 0 else 1)
 
 
 def run_script(script: str, argv: list[str]) -> int:
