@@ -312,3 +312,20 @@ def test_importing_the_registry_does_not_import_sklearn() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dngo_searches_a_box_around_the_best_result() -> None:
+    """DNGO's proposals stay within 0.2 of each range around the incumbent (its trust region), so a
+    network extrapolating into the corners cannot send the search there."""
+    space = {f"x{i}": {"_type": "uniform", "_value": [-10, 10]} for i in range(5)}
+    tuner = DNGOTuner("minimize", sample_size=300, trials_per_update=10, num_epochs_per_training=100, seed=3)
+    tuner.update_search_space(space)
+    history: list[tuple[dict[str, float], float]] = []
+    for i in range(16):
+        params = tuner.generate_parameters(i)
+        if i >= 10:
+            best = min(history, key=lambda item: item[1])[0]
+            assert all(abs(params[k] - best[k]) <= 0.2 * 20 + 1e-9 for k in space), (params, best)
+        value = sum((v - 1) ** 2 for v in params.values())
+        history.append((params, value))
+        tuner.receive_trial_result(i, params, value)

@@ -257,3 +257,53 @@ def test_a_branch_that_starts_worse_is_still_found() -> None:
             tuner.receive_trial_result(parameter_id, params, loss)
         found += best < 0.1
     assert found >= 11
+
+
+def _record_mixtures(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[int]]:
+    from nni.algorithms.hpo import _tpe_joint
+
+    built: list[Any] = []
+    drawn: list[int] = []
+    original_init, original_sample = _tpe_joint._Mixture.__init__, _tpe_joint._Mixture.sample
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        built.append(self)
+
+    def sample(self: Any, count: int, rng: Any) -> Any:
+        drawn.append(count)
+        return original_sample(self, count, rng)
+
+    monkeypatch.setattr(_tpe_joint._Mixture, "__init__", init)
+    monkeypatch.setattr(_tpe_joint._Mixture, "sample", sample)
+    return built, drawn
+
+
+@pytest.mark.parametrize("with_choice", [False, True])
+def test_smooth_groups_refine_around_the_best(monkeypatch: pytest.MonkeyPatch, with_choice: bool) -> None:
+    # A group without a choice scores 3 x n_ei_candidates candidates and weighs its bad observations
+    # by loss rank (the best of them least); with a choice in the group, 24 candidates and age order.
+    space: dict[str, Any] = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
+    if with_choice:
+        space["k"] = {"_type": "choice", "_value": ["a", "b"]}
+    tuner = TpeTuner(seed=0)
+    tuner.update_search_space(space)
+    rng = np.random.default_rng(0)
+    # Losses fall with age: the oldest observations are the worst, so age order and loss order differ.
+    records = []
+    for index in range(80):
+        params: dict[str, Any] = {"x": float(rng.random()), "y": float(rng.random())}
+        if with_choice:
+            params["k"] = "a"
+        records.append({"parameter": params, "value": 100.0 - index})
+    tuner.import_data(records)
+    built, drawn = _record_mixtures(monkeypatch)
+    tuner.generate_parameters(0)
+    bad = built[1]
+    weights = np.exp(bad.log_weights[:-1])  # the last component is the prior
+    assert drawn == [24 if with_choice else 72]
+    # 80 observations: the newest 8 are good; the bad mixture's first (least weighted) component is
+    # the oldest observation with a choice in the group, the best of the bad ones without.
+    first = records[0 if with_choice else 71]["parameter"]
+    assert bad.points[0][:2].tolist() == [first["x"], first["y"]]
+    assert weights[0] < weights[-1]

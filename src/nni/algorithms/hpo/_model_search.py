@@ -15,7 +15,7 @@ import numpy as np
 
 from ._unit_space import UnitSpace
 
-__all__ = ["climb", "expected_improvement", "maximize", "probability_of_improvement", "upper_confidence_bound"]
+__all__ = ["expected_improvement", "maximize", "probability_of_improvement", "upper_confidence_bound"]
 
 Score = Callable[[np.ndarray], np.ndarray]
 
@@ -23,8 +23,6 @@ _CHUNK = 8192
 _ROUNDS = 6
 _MOVES_PER_ROUND = 8
 _FIRST_STEP = 0.15
-_GRADIENT_ITERATIONS = 100
-_DIFFERENCE_STEP = 1e-6
 
 
 def _normal_pdf(z: np.ndarray) -> np.ndarray:
@@ -62,54 +60,6 @@ def _evaluate(score: Score, points: np.ndarray) -> np.ndarray:
                            for i in range(0, len(points), _CHUNK)])
 
 
-def climb(score: Score, starts: np.ndarray, space: UnitSpace, iterations: int = _GRADIENT_ITERATIONS) -> np.ndarray:
-    """Move each row of ``starts`` uphill on ``score`` with L-BFGS-B inside the unit cube.
-
-    All starts are climbed together as one problem: the objective is the sum of their scores, which
-    is separable, so each row ends at (or near) its own local maximum, while the model is asked for
-    every start's value and finite-difference gradient in one batch per step. Unordered coordinates
-    (non-numeric choices) stay where they are.
-    """
-    from scipy.optimize import minimize
-
-    starts = np.atleast_2d(np.asarray(starts, dtype=float))
-    count, dim = starts.shape
-    movable = np.flatnonzero(~space.unordered)
-    if not len(movable) or not count:
-        return starts
-    # forward differences, stepping backwards on the upper bound
-    steps = np.full(len(movable), _DIFFERENCE_STEP)
-    base_values = _evaluate(score, starts)
-    scale = float(np.max(np.abs(base_values[np.isfinite(base_values)]), initial=0.0)) or 1.0
-
-    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        points = starts.copy()
-        points[:, movable] = flat.reshape(count, len(movable))
-        shifted = np.repeat(points[None, :, :], len(movable), axis=0)  # (k, count, dim)
-        direction = np.where(points[:, movable] + steps > 1.0, -1.0, 1.0)  # (count, k)
-        for j, column in enumerate(movable):
-            shifted[j, :, column] += direction[:, j] * steps[j]
-        values = _evaluate(score, np.vstack([points, shifted.reshape(-1, dim)]))
-        here = values[:count]
-        around = values[count:].reshape(len(movable), count).T  # (count, k)
-        gradient = (around - here[:, None]) * direction / steps
-        here = np.where(np.isfinite(here), here, 0.0)
-        gradient = np.where(np.isfinite(gradient), gradient, 0.0)
-        return -float(here.sum()) / scale, -gradient.reshape(-1) / scale
-
-    result = minimize(
-        objective, starts[:, movable].reshape(-1), jac=True, method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (count * len(movable)),
-        options={"maxiter": iterations, "ftol": 1e-12, "gtol": 1e-10},
-    )  # fmt: skip
-    climbed = starts.copy()
-    climbed[:, movable] = np.clip(result.x.reshape(count, len(movable)), 0.0, 1.0)
-    # keep a start wherever the climb did not help it (a finite-difference artefact)
-    worse = _evaluate(score, climbed) < base_values
-    climbed[worse] = starts[worse]
-    return climbed
-
-
 def maximize(
     score: Score,
     space: UnitSpace,
@@ -118,7 +68,6 @@ def maximize(
     n_random: int,
     n_starts: int,
     seeds: np.ndarray | None = None,
-    smooth: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Find high-scoring legal points.
 
@@ -133,12 +82,9 @@ def maximize(
     n_random
         Uniform points evaluated first.
     n_starts
-        How many of the best points found are refined.
+        How many of the best points found are refined by local moves.
     seeds
         Extra points to consider and refine from (for instance the best observations).
-    smooth
-        ``score`` is smooth (a GP's or a network's acquisition): refine by gradient ascent
-        (:func:`climb`); otherwise (a forest's, piecewise constant) by rounds of random local moves.
 
     Returns
     -------
@@ -158,23 +104,8 @@ def maximize(
         seed_values = _evaluate(score, np.atleast_2d(seeds))
         starts = np.vstack([starts, np.atleast_2d(seeds)])
         start_values = np.concatenate([start_values, seed_values])
-    if smooth and n_starts > 0:
-        starts = climb(score, starts, space)
-    else:
-        starts = _local_moves(score, space, rng, starts, start_values, rounds=_ROUNDS if n_starts > 0 else 0)
-    finalists = np.vstack([starts, points[order[:max(n_starts, 1)]]])
-    snapped = space.snap(finalists)
-    snapped = np.unique(np.round(snapped, 12), axis=0)
-    snapped_values = _evaluate(score, snapped)
-    rank = np.argsort(-snapped_values, kind="stable")
-    return snapped[rank], snapped_values[rank]
-
-
-def _local_moves(score: Score, space: UnitSpace, rng: np.random.Generator, starts: np.ndarray,
-                 start_values: np.ndarray, rounds: int) -> np.ndarray:
-    """Rounds of random moves with a halving step, each start keeping its best move."""
     step = _FIRST_STEP
-    for _ in range(rounds):
+    for _ in range(_ROUNDS if n_starts > 0 else 0):
         moves = np.repeat(starts, _MOVES_PER_ROUND, axis=0)
         moves = space.perturb(moves, step, rng)
         move_values = _evaluate(score, moves).reshape(len(starts), _MOVES_PER_ROUND)
@@ -185,4 +116,9 @@ def _local_moves(score: Score, space: UnitSpace, rng: np.random.Generator, start
         starts = np.where(better[:, None], chosen, starts)
         start_values = np.where(better, best_value, start_values)
         step *= 0.5
-    return starts
+    finalists = np.vstack([starts, points[order[:max(n_starts, 1)]]])
+    snapped = space.snap(finalists)
+    snapped = np.unique(np.round(snapped, 12), axis=0)
+    snapped_values = _evaluate(score, snapped)
+    rank = np.argsort(-snapped_values, kind="stable")
+    return snapped[rank], snapped_values[rank]

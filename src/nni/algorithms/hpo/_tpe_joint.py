@@ -23,6 +23,11 @@ Per parameter type, in the formatted (internal) space:
 The search space's prior is one more component of both mixtures (``prior_weight``), so neither
 density is ever zero. The "good" group is the best ``max(ceil(gamma * sqrt(n)), ceil(n / 10))``
 observations (at most ``linear_forgetting``).
+
+A group without ``choice`` parameters (a smooth space) scores ``3 * n_ei_candidates`` candidates,
+and its "bad" mixture ramps the weights by loss rank instead of age (the best of the bad
+observations weigh least, as Optuna's TPE does): both sharpen the search around the best points,
+which is what low-dimensional continuous problems need late in a run.
 """
 
 from __future__ import annotations
@@ -47,9 +52,13 @@ _MIN_GOOD_SHARE = 0.1
 # seeds other than the reported ones: 1 (each kernel almost all on its own option) lets a search
 # commit to one branch of a nested choice for good; 3 to 6 explore the branches enough, 4 was best.
 _CATEGORICAL_SMOOTHING = 4.0
-_ABOVE_WEIGHTS_BY_LOSS = False
-_GOOD_WIDTH_SCALE = 1.0
-_CONTINUOUS_CANDIDATE_FACTOR = 1
+# Groups without a ``choice`` (smooth spaces: Branin, Hartmann6, Rosenbrock, Levy) score this many
+# times ``n_ei_candidates`` candidates, and their "bad" mixture ramps its weights by loss rank (the
+# better of the bad observations count least), so the search refines around the best points more
+# sharply. With a ``choice`` in the group, both made the search commit to the option that looked best
+# early (benchmarks/search_quality.py, seeds 100-119: `conditional` 0.03 -> 0.11), so such groups keep
+# the plain rule. 3 was chosen on seeds 100-119 (5: better on Hartmann6, worse on Levy).
+_CONTINUOUS_CANDIDATE_FACTOR = 3
 
 
 class _Dim:
@@ -106,8 +115,7 @@ def _std_normal_cdf(z: np.ndarray) -> np.ndarray:
 class _Mixture:
     """Product-kernel mixture over the group's dimensions: one component per observation + prior."""
 
-    def __init__(self, dims: list[_Dim], points: np.ndarray, weights: np.ndarray, prior_weight: float,
-                 width_scale: float = 1.0) -> None:
+    def __init__(self, dims: list[_Dim], points: np.ndarray, weights: np.ndarray, prior_weight: float) -> None:
         self.dims = dims
         self.points = points  # (n, d) formatted values
         count, ndim = points.shape
@@ -126,7 +134,7 @@ class _Mixture:
                 continue
             if count == 0 or not dim.width > 0:
                 continue
-            self.sigmas[:, j] = _adaptive_widths(points[:, j], dim, count) * width_scale
+            self.sigmas[:, j] = _adaptive_widths(points[:, j], dim, count)
         # Truncation mass of each numeric kernel inside the bounds, per component and dimension.
         self.log_mass = np.zeros((count, ndim))
         for j, dim in enumerate(dims):
@@ -288,16 +296,13 @@ def suggest_group(
     order = np.argsort(losses, kind="stable")
     is_good = np.zeros(count, dtype=bool)
     is_good[order[:n_good]] = True
-    good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight,
-                    _GOOD_WIDTH_SCALE)
-    continuous = not any(dim.categorical for dim in dims)
-    by_loss = _ABOVE_WEIGHTS_BY_LOSS is True or (_ABOVE_WEIGHTS_BY_LOSS == "continuous" and continuous)
-    if by_loss:
-        above = order[n_good:]
-        bad = _Mixture(dims, points[above], _weights(len(above), args.linear_forgetting), args.prior_weight)
-    else:
-        bad = _Mixture(dims, points[~is_good], _weights(int((~is_good).sum()), args.linear_forgetting), args.prior_weight)
-    n_candidates = args.n_ei_candidates * (_CONTINUOUS_CANDIDATE_FACTOR if continuous else 1)
+    good = _Mixture(dims, points[is_good], _weights(int(is_good.sum()), args.linear_forgetting), args.prior_weight)
+    smooth = not any(dim.categorical for dim in dims)
+    # Bad observations: by age (oldest weigh least) with a choice in the group; else by loss rank
+    # (the best of them weigh least), so the bad density marks where results are really bad.
+    above = order[n_good:] if smooth else np.flatnonzero(~is_good)
+    bad = _Mixture(dims, points[above], _weights(len(above), args.linear_forgetting), args.prior_weight)
+    n_candidates = args.n_ei_candidates * (_CONTINUOUS_CANDIDATE_FACTOR if smooth else 1)
     candidates = good.sample(n_candidates, rng)
     with np.errstate(invalid="ignore"):
         score = good.log_pdf(candidates) - bad.log_pdf(candidates)

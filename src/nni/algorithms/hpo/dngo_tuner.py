@@ -4,8 +4,12 @@ Snoek et al., "Scalable Bayesian Optimization Using Deep Neural Networks" (ICML 
 network (scikit-learn's ``MLPRegressor``: three tanh layers of 50 units) is trained on the results;
 its last hidden layer gives features, and a Bayesian linear regression on those features (its two
 precisions set by maximizing the evidence) gives a mean and a variance for any configuration. The
-next configuration maximizes expected improvement over ``sample_size`` random configurations plus
-local moves around the best ones.
+next configuration maximizes expected improvement over ``sample_size`` random configurations drawn
+in a box around the best result so far (half-width 0.2 of each parameter's range, on the unit
+scale below): a trust region. Searched over the whole space, the acquisition sent proposals to
+the corners, where the network extrapolates freely and its features saturate, and DNGO did worse
+than random search on 5- and 6-parameter problems (docs/benchmarks.md, "Model-based tuners
+against NNI 3.0").
 
 The network is retrained every ``trials_per_update`` results (``num_epochs_per_training`` epochs);
 the cheap linear regression is refitted on every result in between. Random configurations are
@@ -29,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._model_search import expected_improvement, maximize
+from ._model_search import expected_improvement
 from ._model_tuner import ModelBasedTuner
 from .gp_tuner import fit_quietly
 from .validators import DNGOClassArgsValidator
@@ -40,7 +44,7 @@ _logger = logging.getLogger(__name__)
 
 _HIDDEN = (50, 50, 50)
 _PRECISIONS = np.logspace(-3, 4, 29)  # grid of prior and noise precisions
-_STARTS = 10
+_TRUST = 0.2  # half-width, in the unit cube, of the box around the best result searched
 
 
 class DNGOTuner(ModelBasedTuner):
@@ -104,9 +108,13 @@ class DNGOTuner(ModelBasedTuner):
             mean, variance = regression.predict(_features(network, candidates), noise=False)
             return expected_improvement(-mean, np.sqrt(variance), -best)
 
-        seeds = points[np.argsort(losses, kind="stable")[:5]]
-        found, _ = maximize(score, self._unit, self._rng, n_random=self.sample_size, n_starts=_STARTS, seeds=seeds)
-        return list(found)
+        # The network extrapolates wildly away from the data (it sent Levy5 proposals to the corners),
+        # so the candidates stay in a box around the best result, as a trust region does.
+        incumbent = points[int(np.argmin(losses))]
+        offsets = (self._rng.random((self.sample_size, len(incumbent))) - 0.5) * (2 * _TRUST)
+        candidates = self._unit.snap(np.clip(incumbent + offsets, 0.0, 1.0))
+        values = score(candidates)
+        return list(candidates[np.argsort(-values, kind="stable")])
 
 
 def _train(points: np.ndarray, targets: np.ndarray, epochs: int, rng: np.random.Generator) -> Any:

@@ -44,25 +44,16 @@ _RESTARTS = 3
 _SEEDS = 5  # best observations the local search also starts from
 
 
-_ARD = True
-_SMOOTH = True
-_AMPLITUDE = True
-_LENGTH_BOUNDS = (1e-2, 1e2)
-_LENGTH_INIT = 0.5
-
-
-def make_gp(dim: int, nu: float, alpha: float, rng: np.random.Generator, restarts: int | None = None) -> Any:
+def make_gp(dim: int, nu: float, alpha: float, rng: np.random.Generator, restarts: int = _RESTARTS) -> Any:
     """A ``GaussianProcessRegressor`` with a scaled Matérn kernel (one length scale per dimension)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 
-    length = np.full(dim, _LENGTH_INIT) if _ARD else _LENGTH_INIT
-    kernel = Matern(length_scale=length, length_scale_bounds=_LENGTH_BOUNDS, nu=nu)
-    if _AMPLITUDE:
-        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * kernel
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        length_scale=np.full(dim, 0.5), length_scale_bounds=(1e-2, 1e2), nu=nu
+    )
     return GaussianProcessRegressor(
-        kernel=kernel, alpha=alpha, normalize_y=True,
-        n_restarts_optimizer=_RESTARTS if restarts is None else restarts,
+        kernel=kernel, alpha=alpha, normalize_y=True, n_restarts_optimizer=restarts,
         random_state=int(rng.integers(2**31)),
     )  # fmt: skip
 
@@ -171,6 +162,6 @@ class GPTuner(ModelBasedTuner):
         seeds = points[np.argsort(losses, kind="stable")[:_SEEDS]]
         found, _ = maximize(
             score, self._unit, self._rng, n_random=self.selection_num_warm_up,
-            n_starts=self.selection_num_starting_points, seeds=seeds, smooth=_SMOOTH,
+            n_starts=self.selection_num_starting_points, seeds=seeds,
         )  # fmt: skip
         return list(found)

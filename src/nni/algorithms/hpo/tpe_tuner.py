@@ -16,7 +16,9 @@ Differences from NNI's TPE, all deliberate (benchmarks/search_quality.py measure
 * by default the parameters that are active together are modelled jointly
   (``tpe_args={"multivariate": True}``, see :mod:`._tpe_joint`): ``randint`` is treated as ordered,
   q-types are rounded before candidates are scored, and the "good" group holds at least a tenth of
-  the observations. ``{"multivariate": False}`` gives NNI's independent per-parameter model;
+  the observations. A group without ``choice`` parameters scores ``3 * n_ei_candidates`` candidates
+  and weighs its "bad" observations by loss rank, to refine around the best points on smooth
+  spaces. ``{"multivariate": False}`` gives NNI's independent per-parameter model;
 * ``n_startup_jobs`` defaults to 10 (NNI: 20);
 * failed (or early-stopped) trials are recorded with an infinitely bad loss, so they only ever
   count as "bad" observations and steer suggestions away from where trials fail;
