@@ -81,7 +81,7 @@ def reset_signals() -> None:
 
 
 def name_process(script: str) -> None:
-    """Show the script's name in ``ps -o comm``/``top`` (the command line stays this file's)."""
+    """Show the script's name in ``ps -o comm``/``top`` (:func:`show_command_line` does the command line)."""
     try:
         import ctypes
 
@@ -103,7 +103,18 @@ def libc():  # type: ignore[no-untyped-def]
     return _LIBC[0]
 
 
-def show_environment(env: dict[str, str]) -> None:
+def memory_areas() -> tuple[int, int, int, int] | None:
+    """Where the kernel reads ``/proc/self/cmdline`` and ``environ`` from: arg start/end, env start/end."""
+    try:
+        with open('/proc/self/stat', 'rb') as stat:
+            fields = stat.read().rsplit(b')', 1)[1].split()
+        # fields 48 to 51 of proc(5): arg_start, arg_end, env_start, env_end
+        return int(fields[45]), int(fields[46]), int(fields[47]), int(fields[48])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def show_environment(env: dict[str, str], areas: tuple[int, int, int, int] | None) -> None:
     """Make ``/proc/<pid>/environ`` show the trial's environment, as for a trial exec-ed with it.
 
     Tools (and the supervisor's own sweep) find a trial's processes by ``NNI_EXP_ID`` and
@@ -112,12 +123,12 @@ def show_environment(env: dict[str, str]) -> None:
     block; the trial's variables are written over it (``NNI_*`` first, should anything not fit).
     Called after ``os.environ`` was replaced, so the C library no longer points into the block.
     """
+    if areas is None:
+        return
     try:
         import ctypes
 
-        with open('/proc/self/stat', 'rb') as stat:
-            fields = stat.read().rsplit(b')', 1)[1].split()
-        start, end = int(fields[47]), int(fields[48])  # fields 50 and 51: env_start, env_end
+        _, _, start, end = areas
         size = end - start
         ordered = sorted(env.items(), key=lambda item: not item[0].startswith('NNI_'))
         block = bytearray()
@@ -130,19 +141,19 @@ def show_environment(env: dict[str, str]) -> None:
         pass
 
 
-def show_command_line(words: list[str]) -> None:
+def show_command_line(words: list[str], areas: tuple[int, int, int, int] | None) -> None:
     """Make ``/proc/<pid>/cmdline`` (``ps``, ``pgrep -f``) show the trial's command, not this file's.
 
     The kernel reads the command line from the process's own argument memory; when its last byte is
     not NUL it shows the text up to the first NUL (what ``setproctitle`` relies on). The warm
     interpreter was started with a blank argument of :data:`TITLE_ROOM` bytes to make room.
     """
+    if areas is None:
+        return
     try:
         import ctypes
 
-        with open('/proc/self/stat', 'rb') as stat:
-            fields = stat.read().rsplit(b')', 1)[1].split()
-        start, end = int(fields[45]), int(fields[46])  # fields 48 and 49: arg_start, arg_end
+        start, end, _, _ = areas
         size = end - start
         if size < 2:
             return
@@ -180,9 +191,10 @@ def become_trial(request: dict, stdout_fd: int, stderr_fd: int, control: socket.
         os.chdir(request['cwd'])
         os.environ.clear()
         os.environ.update(request['env'])
-        show_environment(request['env'])
+        areas = memory_areas()
+        show_environment(request['env'], areas)
         name_process(request['script'])
-        show_command_line(request['words'])
+        show_command_line(request['words'], areas)
     except BaseException as error:  # noqa: BLE001 - nothing of the trial ran yet: say why and leave
         try:
             os.write(2, f'nni: cannot start the trial in the warm interpreter: {error!r}\n'.encode())
@@ -308,7 +320,7 @@ def serve(control: socket.socket) -> None:
 
 def main() -> int:
     control = socket.socket(fileno=int(sys.argv[1]))
-    show_command_line([sys.executable, sys.argv[0], sys.argv[1]])  # without the blank room
+    show_command_line([sys.executable, sys.argv[0], sys.argv[1]], memory_areas())  # without the blank room
     # the supervisor stops trials with SIGINT to their group, never this process: a stray one must
     # not end the interpreter every later trial would fork from
     signal.signal(signal.SIGINT, signal.SIG_IGN)
